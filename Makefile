@@ -1,0 +1,48 @@
+# Thin driver over CMake. The two commands of the README:
+#   make test    configure, build and run the whole test suite
+#   make bench   release build, then one line per standard workload (W1-W7)
+# Modes for reliability work: make asan, make valgrind, make tsan.
+
+JOBS  ?= $(shell nproc)
+CMAKE ?= cmake
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+.PHONY: all build test bench asan valgrind tsan clean
+
+all: build
+
+build:
+	$(CMAKE) -S . -B build/default -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	$(CMAKE) --build build/default -j$(JOBS)
+
+test: build
+	cd build/default && ctest $(CTEST_FLAGS)
+
+bench:
+	$(CMAKE) -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DWIRE_TESTS=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/release -j$(JOBS)
+	sh bench/run.sh build/release
+
+asan:
+	$(CMAKE) -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DWIRE_SANITIZE=ON \
+		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/asan -j$(JOBS)
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+valgrind:
+	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_BENCH=OFF \
+		-DWIRE_TEST_TIME_SCALE=20 \
+		"-DWIRE_TEST_WRAPPER=valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-fds=no" \
+		$(CMAKE_FLAGS)
+	$(CMAKE) --build build/valgrind -j$(JOBS)
+	cd build/valgrind && WIRE_TEST_VALGRIND=1 ctest $(CTEST_FLAGS)
+
+tsan:
+	$(CMAKE) -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DWIRE_TSAN=ON \
+		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/tsan -j$(JOBS)
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
+
+clean:
+	rm -rf build

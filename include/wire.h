@@ -1,0 +1,199 @@
+/*
+ * wire.h - user-space cooperative threads ("wires") and their scheduler.
+ *
+ * One scheduler (wire_thread_t) runs per OS thread. Wires are run strictly in
+ * FIFO order; a wire runs until it yields, suspends or returns. Every object
+ * here is caller memory: the library never allocates a wire, a stack or a
+ * queue node on its own.
+ */
+#ifndef WIRE_H
+#define WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Intrusive doubly linked list node; an empty list points at itself. */
+typedef struct wire_list {
+	struct wire_list *next;
+	struct wire_list *prev;
+} wire_list_t;
+
+/*
+ * Saved execution context of a wire or of the scheduler. Its layout is the
+ * same in every build: the sanitizer and valgrind fields exist even when the
+ * build does not use them, so objects compiled with other options agree.
+ */
+typedef struct wire_coro {
+	void *sp;          /* saved stack pointer, valid while switched out */
+	void *stack;       /* lowest address of the stack */
+	size_t stack_size; /* bytes usable from stack upward */
+	void *asan_fake_stack;
+	void *tsan_fiber;
+	unsigned valgrind_id;
+} wire_coro_t;
+
+/* Wire states. */
+enum wire_state {
+	WIRE_DONE = 0,   /* never started, or its entry returned: reusable */
+	WIRE_READY,      /* queued to run */
+	WIRE_RUNNING,    /* the current wire of its scheduler */
+	WIRE_SUSPENDED,  /* waiting for wire_resume() */
+};
+
+struct wire_thread;
+
+typedef struct wire {
+	wire_coro_t coro;
+	wire_list_t link; /* run queue while ready, suspended list while suspended */
+	int state;        /* enum wire_state */
+	const char *name;
+	void (*entry)(void *);
+	void *arg;
+	struct wire_thread *thread;
+} wire_t;
+
+/*
+ * A timer of the scheduler. Timers cost no syscall and no file descriptor:
+ * they sit in a pairing heap in the scheduler and bound how long the thread
+ * may block when no wire is ready. @fire runs on the scheduler's own stack,
+ * outside any wire, so it must not block; it typically resumes a wire.
+ */
+typedef struct wire_timer {
+	struct wire_timer *child;
+	struct wire_timer *sibling;
+	struct wire_timer *prev; /* parent if first child, else left sibling */
+	int64_t deadline;        /* CLOCK_MONOTONIC, nanoseconds */
+	void (*fire)(struct wire_timer *);
+	int armed;
+} wire_timer_t;
+
+/*
+ * The event source of a scheduler (the wire_fd layer installs one). When
+ * no wire is ready the scheduler calls @poll with the longest time it may
+ * block (-1: no limit, 0: do not block); @poll resumes the wires whose
+ * events arrived. @pending counts what can still wake a wire through this
+ * poller (registered fd waiters, calls in flight); while it is non-zero,
+ * wire_thread_run() keeps waiting.
+ */
+typedef struct wire_poller {
+	void (*poll)(struct wire_poller *p, int64_t timeout_ns);
+	unsigned pending;
+} wire_poller_t;
+
+/* Per-OS-thread scheduler state. Treat the fields as private. */
+typedef struct wire_thread {
+	wire_t *current;         /* running wire; NULL in the scheduler itself */
+	wire_list_t ready;       /* FIFO run queue */
+	wire_list_t suspended;   /* suspended wires, for the deadlock report */
+	unsigned num_suspended;
+	unsigned poll_budget;    /* switches left before events are checked */
+	wire_coro_t sched;       /* context of wire_thread_run() */
+	wire_coro_t grave;       /* scratch context for a wire that is ending */
+	wire_timer_t *timers;    /* pairing heap root */
+	unsigned num_timers;
+	wire_poller_t *poller;
+	int64_t now;             /* clock cached by the scheduler loop */
+	int report_deadlock;
+	int in_run;
+} wire_thread_t;
+
+/* The smallest stack wire_init() accepts, in bytes. */
+#define WIRE_STACK_MIN 1024
+
+/*
+ * Make @wire_thread the scheduler of the calling OS thread. The caller owns
+ * the memory, which must stay valid while the thread uses wires. Deadlock
+ * reporting starts enabled if the environment variable WIRE_DEADLOCK_REPORT
+ * is set to a non-empty value other than "0".
+ */
+void wire_thread_init(wire_thread_t *wire_thread);
+
+/*
+ * Run wires until none is ready and nothing can wake one: no timer armed
+ * and no poller with pending work. Returns then; may be called again later.
+ * Wires still suspended at return are deadlocked: wire_thread_suspended()
+ * counts them and, if enabled, their names are printed to stderr. Must be
+ * called outside any wire, after wire_thread_init(); aborts otherwise.
+ */
+void wire_thread_run(void);
+
+/* Number of wires of the calling thread's scheduler now suspended. */
+unsigned wire_thread_suspended(void);
+
+/* Print the names of the suspended wires to stderr. */
+void wire_thread_report_suspended(void);
+
+/* Enable (1) or disable (0) the report at the return of wire_thread_run(). */
+void wire_thread_set_deadlock_report(int enable);
+
+/*
+ * Create a wire that will run @entry_point(@arg) on @stack (@stack_size
+ * bytes of caller memory, at least WIRE_STACK_MIN). The wire is queued at
+ * the tail of the run queue; wire_init() never switches. May be called
+ * before wire_thread_run() or from a running wire. @name is kept by
+ * pointer. Once @entry_point returns, @wire and @stack may be reused.
+ * Returns @wire, or NULL with errno EINVAL (NULL wire, entry or stack,
+ * stack too small, or no scheduler on this thread), in which case nothing
+ * changed. Re-initializing a wire that has not finished is undefined.
+ */
+wire_t *wire_init(wire_t *wire, const char *name, void (*entry_point)(void *), void *arg,
+		  void *stack, unsigned stack_size);
+
+/* Let every other ready wire run once, then continue. Aborts outside a wire. */
+void wire_yield(void);
+
+/*
+ * Stop the calling wire until another wire (or a timer or the poller)
+ * calls wire_resume() on it. Aborts outside a wire.
+ */
+void wire_suspend(void);
+
+/*
+ * Queue a suspended wire to run. A wire that is ready or running stays
+ * where it is; a done wire is not touched. Aborts if @wire belongs to the
+ * scheduler of another OS thread.
+ */
+void wire_resume(wire_t *wire);
+
+/* The running wire, or NULL outside any wire. */
+wire_t *wire_get_current(void);
+
+/* The name of the running wire, or NULL outside any wire. */
+const char *wire_get_name(void);
+
+/* Current CLOCK_MONOTONIC time in nanoseconds. */
+int64_t wire_now_ns(void);
+
+/* Prepare a timer that will call @fire when it expires. */
+void wire_timer_init(wire_timer_t *t, void (*fire)(wire_timer_t *t));
+
+/*
+ * Arm @t to fire at @deadline_ns (CLOCK_MONOTONIC). Re-arming an armed
+ * timer moves it. Requires a scheduler on the calling thread.
+ */
+void wire_timer_start_at(wire_timer_t *t, int64_t deadline_ns);
+
+/* Disarm @t. Returns 1 if it was armed, 0 if it had fired or was idle. */
+int wire_timer_stop(wire_timer_t *t);
+
+/*
+ * Suspend the calling wire for @ns nanoseconds (at least; the scheduler
+ * checks timers whenever it polls). @ns <= 0 yields once. Returns 0.
+ * Aborts outside a wire.
+ */
+int wire_sleep_ns(int64_t ns);
+
+/* Install @p as the scheduler's poller (NULL removes it). */
+void wire_thread_set_poller(wire_poller_t *p);
+
+/* The calling thread's scheduler, or NULL before wire_thread_init(). */
+wire_thread_t *wire_thread_get(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,164 @@
+/*
+ * coro - the context-switch layer (internal).
+ *
+ * A context is a saved stack pointer; everything else a switch must keep
+ * (the callee-saved registers and the resume address) is pushed on the
+ * stack being left. wire_coro_jump() is written in assembly per
+ * architecture (coro_<arch>.S) with a ucontext fallback (coro.c).
+ *
+ * The floating-point control words (MXCSR, x87 CW, FPCR) are not saved:
+ * saving them costs a few ns per switch, and a wire that changes the
+ * rounding mode must restore it before it yields.
+ *
+ * Sanitizers and valgrind must be told about every switch or they report
+ * errors on the new stack; the hooks are compiled in when the build uses
+ * them, and the fields they need exist in every build (wire_coro_t).
+ */
+#ifndef WIRE_SRC_CORO_H
+#define WIRE_SRC_CORO_H
+
+#include <stddef.h>
+#include "wire.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WIRE_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define WIRE_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(WIRE_ASAN)
+#define WIRE_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(WIRE_TSAN)
+#define WIRE_TSAN 1
+#endif
+
+#ifdef WIRE_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef WIRE_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+#ifdef WIRE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+/* Save the current context into *save_sp and continue the one at @to_sp. */
+void wire_coro_jump(void **save_sp, void *to_sp);
+
+/*
+ * Lay out a fresh context on @stack so that the first jump to the returned
+ * stack pointer calls @fn(@arg). @fn must never return.
+ */
+void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg);
+
+#ifdef WIRE_ASAN
+/* The context being left, so the arriving side can learn its stack bounds. */
+extern __thread wire_coro_t *wire_coro_asan_from;
+#endif
+
+static inline void coro_make(wire_coro_t *c, void *stack, size_t size, void (*fn)(void *),
+			     void *arg)
+{
+	c->stack = stack;
+	c->stack_size = size;
+	c->asan_fake_stack = NULL;
+#ifdef WIRE_ASAN
+	/* A reused stack still carries the poison of its last wire's frames. */
+	__asan_unpoison_memory_region(stack, size);
+#endif
+	c->sp = wire_coro_prepare(stack, size, fn, arg);
+#ifdef WIRE_VALGRIND
+	c->valgrind_id = VALGRIND_STACK_REGISTER(stack, (char *)stack + size);
+#endif
+#ifdef WIRE_TSAN
+	c->tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+/* Called first thing on a fresh context's own stack. */
+static inline void coro_started(void)
+{
+#ifdef WIRE_ASAN
+	__sanitizer_finish_switch_fiber(NULL, (const void **)&wire_coro_asan_from->stack,
+					&wire_coro_asan_from->stack_size);
+#endif
+}
+
+/* Switch from @from (the running context) to @to. */
+static inline void coro_switch(wire_coro_t *from, wire_coro_t *to)
+{
+#ifdef WIRE_ASAN
+	wire_coro_asan_from = from;
+	__sanitizer_start_switch_fiber(&from->asan_fake_stack, to->stack, to->stack_size);
+#endif
+#ifdef WIRE_TSAN
+	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+	wire_coro_jump(&from->sp, to->sp);
+#ifdef WIRE_ASAN
+	__sanitizer_finish_switch_fiber(from->asan_fake_stack,
+					(const void **)&wire_coro_asan_from->stack,
+					&wire_coro_asan_from->stack_size);
+#endif
+}
+
+/*
+ * Leave the context @dying for good and continue @to. @scratch receives the
+ * register save that nobody will read, so @dying's memory may be reused by
+ * @to as soon as it runs.
+ */
+static inline void coro_exit(wire_coro_t *dying, wire_coro_t *scratch, wire_coro_t *to)
+{
+#ifdef WIRE_VALGRIND
+	VALGRIND_STACK_DEREGISTER(dying->valgrind_id);
+#endif
+#ifdef WIRE_TSAN
+	/* A fiber cannot destroy itself: the scratch slot carries it to the
+	 * next context, which destroys it after the switch (coro_reap). */
+	if (scratch->tsan_fiber)
+		__tsan_destroy_fiber(scratch->tsan_fiber);
+	scratch->tsan_fiber = dying->tsan_fiber;
+	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+#ifdef WIRE_ASAN
+	wire_coro_asan_from = scratch;
+	__sanitizer_start_switch_fiber(NULL, to->stack, to->stack_size);
+#endif
+	(void)dying;
+	wire_coro_jump(&scratch->sp, to->sp);
+	__builtin_unreachable();
+}
+
+/* Called by the scheduler when it regains control, to free what coro_exit left. */
+static inline void coro_reap(wire_coro_t *scratch)
+{
+#ifdef WIRE_TSAN
+	if (scratch->tsan_fiber) {
+		__tsan_destroy_fiber(scratch->tsan_fiber);
+		scratch->tsan_fiber = NULL;
+	}
+#else
+	(void)scratch;
+#endif
+}
+
+/* Describe the calling OS thread's own context (the scheduler's). */
+static inline void coro_init_self(wire_coro_t *c)
+{
+	c->sp = NULL;
+	c->stack = NULL;
+	c->stack_size = 0;
+	c->asan_fake_stack = NULL;
+	c->valgrind_id = 0;
+#ifdef WIRE_TSAN
+	c->tsan_fiber = __tsan_get_current_fiber();
+#else
+	c->tsan_fiber = NULL;
+#endif
+}
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * wire - the per-OS-thread scheduler: run queue, suspend/resume, timers.
+ *
+ * A wire that stops running hands the CPU straight to the next ready wire:
+ * one context switch per yield, with no detour through the scheduler. The
+ * scheduler's own context (wire_thread_run) is entered only when the run
+ * queue is empty, or every POLL_INTERVAL switches while timers or a poller
+ * have work, so that fds and timers are never starved by busy wires.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wire.h"
+#include "coro.h"
+#include "list.h"
+
+/* Switches between two looks at timers and the poller while wires are busy. */
+#define POLL_INTERVAL 64
+
+static __thread wire_thread_t *self __attribute__((tls_model("initial-exec")));
+
+static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
+{
+	fprintf(stderr, "libwire: %s: %s\n", call, what);
+	abort();
+}
+
+/* The running wire; aborts naming @call when there is none. */
+static inline wire_t *current_or_die(wire_thread_t *t, const char *call)
+{
+	if (__builtin_expect(t == NULL || t->current == NULL, 0))
+		misuse(call, "called outside a wire (only a running wire can block)");
+	return t->current;
+}
+
+static inline void unlink_node(wire_list_t *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers: an intrusive pairing heap ordered by deadline.              */
+
+static wire_timer_t *heap_meld(wire_timer_t *a, wire_timer_t *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (b->deadline < a->deadline) {
+		wire_timer_t *tmp = a;
+		a = b;
+		b = tmp;
+	}
+	b->prev = a;
+	b->sibling = a->child;
+	if (a->child)
+		a->child->prev = b;
+	a->child = b;
+	a->sibling = NULL;
+	a->prev = NULL;
+	return a;
+}
+
+/* Two-pass pairing of a sibling list into one heap. */
+static wire_timer_t *heap_merge_pairs(wire_timer_t *first)
+{
+	wire_timer_t *pairs = NULL, *root = NULL;
+
+	while (first) {
+		wire_timer_t *a = first, *b = a->sibling, *m;
+		if (!b) {
+			a->sibling = pairs;
+			pairs = a;
+			break;
+		}
+		first = b->sibling;
+		m = heap_meld(a, b);
+		m->sibling = pairs;
+		pairs = m;
+	}
+	while (pairs) {
+		wire_timer_t *next = pairs->sibling;
+		pairs->sibling = NULL;
+		pairs->prev = NULL;
+		root = heap_meld(root, pairs);
+		pairs = next;
+	}
+	return root;
+}
+
+static void heap_remove(wire_thread_t *t, wire_timer_t *tm)
+{
+	wire_timer_t *sub = heap_merge_pairs(tm->child);
+
+	if (tm == t->timers) {
+		t->timers = sub;
+	} else {
+		if (tm->prev->child == tm)
+			tm->prev->child = tm->sibling;
+		else
+			tm->prev->sibling = tm->sibling;
+		if (tm->sibling)
+			tm->sibling->prev = tm->prev;
+		t->timers = heap_meld(t->timers, sub);
+	}
+	tm->armed = 0;
+	t->num_timers--;
+}
+
+void wire_timer_init(wire_timer_t *tm, void (*fire)(wire_timer_t *))
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->fire = fire;
+}
+
+void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
+{
+	wire_thread_t *t = self;
+
+	if (!t)
+		misuse("wire_timer_start_at", "no scheduler on this thread (call wire_thread_init)");
+	if (tm->armed)
+		heap_remove(t, tm);
+	tm->deadline = deadline_ns;
+	tm->child = tm->sibling = tm->prev = NULL;
+	tm->armed = 1;
+	t->timers = heap_meld(t->timers, tm);
+	t->num_timers++;
+}
+
+int wire_timer_stop(wire_timer_t *tm)
+{
+	if (!tm->armed)
+		return 0;
+	heap_remove(self, tm);
+	return 1;
+}
+
+int64_t wire_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void fire_timers(wire_thread_t *t)
+{
+	t->now = wire_now_ns();
+	while (t->timers && t->timers->deadline <= t->now) {
+		wire_timer_t *tm = t->timers;
+		heap_remove(t, tm);
+		tm->fire(tm);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Scheduling.                                                         */
+
+/*
+ * Pick the context to run now that the current wire has queued, parked or
+ * ended itself: the head of the run queue, or the scheduler when the queue
+ * is empty or events are due for a look.
+ */
+static inline wire_coro_t *next_context(wire_thread_t *t)
+{
+	wire_list_t *n = t->ready.next;
+	wire_t *w;
+
+	if (__builtin_expect(n == &t->ready, 0))
+		goto sched;
+	if (__builtin_expect(--t->poll_budget == 0, 0)) {
+		t->poll_budget = POLL_INTERVAL;
+		if (t->num_timers || (t->poller && t->poller->pending))
+			goto sched;
+	}
+	unlink_node(n);
+	w = wire_container_of(n, wire_t, link);
+	w->state = WIRE_RUNNING;
+	t->current = w;
+	return &w->coro;
+sched:
+	t->current = NULL;
+	return &t->sched;
+}
+
+static void __attribute__((noreturn)) wire_main(void *arg)
+{
+	wire_t *w = arg;
+	wire_thread_t *t;
+
+	coro_started();
+	w->entry(w->arg);
+	t = w->thread;
+	w->state = WIRE_DONE;
+	coro_exit(&w->coro, &t->grave, next_context(t));
+}
+
+wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg, void *stack,
+		  unsigned stack_size)
+{
+	wire_thread_t *t = self;
+
+	if (!w || !entry || !stack || stack_size < WIRE_STACK_MIN || !t) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w->name = name;
+	w->entry = entry;
+	w->arg = arg;
+	w->thread = t;
+	coro_make(&w->coro, stack, stack_size, wire_main, w);
+	w->state = WIRE_READY;
+	list_add_tail(&t->ready, &w->link);
+	return w;
+}
+
+void wire_yield(void)
+{
+	wire_thread_t *t = self;
+	wire_t *cur = current_or_die(t, "wire_yield");
+	wire_coro_t *to;
+
+	cur->state = WIRE_READY;
+	list_add_tail(&t->ready, &cur->link);
+	to = next_context(t);
+	if (to != &cur->coro)
+		coro_switch(&cur->coro, to);
+}
+
+void wire_suspend(void)
+{
+	wire_thread_t *t = self;
+	wire_t *cur = current_or_die(t, "wire_suspend");
+
+	cur->state = WIRE_SUSPENDED;
+	list_add_tail(&t->suspended, &cur->link);
+	t->num_suspended++;
+	coro_switch(&cur->coro, next_context(t));
+}
+
+void wire_resume(wire_t *w)
+{
+	wire_thread_t *t;
+
+	if (!w || w->state != WIRE_SUSPENDED)
+		return;
+	t = w->thread;
+	if (__builtin_expect(t != self, 0))
+		misuse("wire_resume", "the wire belongs to the scheduler of another OS thread");
+	unlink_node(&w->link);
+	t->num_suspended--;
+	w->state = WIRE_READY;
+	list_add_tail(&t->ready, &w->link);
+}
+
+struct sleeper {
+	wire_timer_t timer;
+	wire_t *wire;
+};
+
+static void sleeper_fire(wire_timer_t *tm)
+{
+	wire_resume(wire_container_of(tm, struct sleeper, timer)->wire);
+}
+
+int wire_sleep_ns(int64_t ns)
+{
+	wire_thread_t *t = self;
+	struct sleeper s;
+
+	s.wire = current_or_die(t, "wire_sleep_ns");
+	if (ns <= 0) {
+		wire_yield();
+		return 0;
+	}
+	wire_timer_init(&s.timer, sleeper_fire);
+	wire_timer_start_at(&s.timer, wire_now_ns() + ns);
+	while (s.timer.armed)
+		wire_suspend();
+	return 0;
+}
+
+/* Block the thread until @deadline when nothing but timers can wake a wire. */
+static void sleep_until(int64_t deadline)
+{
+	struct timespec ts = {.tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+void wire_thread_run(void)
+{
+	wire_thread_t *t = self;
+
+	if (!t)
+		misuse("wire_thread_run", "no scheduler on this thread (call wire_thread_init)");
+	if (t->current || t->in_run)
+		misuse("wire_thread_run", "called from inside a wire");
+	t->in_run = 1;
+	for (;;) {
+		wire_poller_t *p = t->poller;
+		int polling = p && p->pending;
+		wire_list_t *n;
+
+		coro_reap(&t->grave);
+		if (t->num_timers)
+			fire_timers(t);
+		if (!list_empty(&t->ready)) {
+			if (polling)
+				p->poll(p, 0);
+			n = t->ready.next;
+			unlink_node(n);
+			t->current = wire_container_of(n, wire_t, link);
+			t->current->state = WIRE_RUNNING;
+			t->poll_budget = POLL_INTERVAL;
+			coro_switch(&t->sched, &t->current->coro);
+			continue;
+		}
+		if (polling) {
+			int64_t timeout = -1;
+			if (t->timers) {
+				timeout = t->timers->deadline - t->now;
+				if (timeout < 0)
+					timeout = 0;
+			}
+			p->poll(p, timeout);
+		} else if (t->timers) {
+			sleep_until(t->timers->deadline);
+		} else {
+			break;
+		}
+	}
+	t->in_run = 0;
+	if (t->num_suspended && t->report_deadlock) {
+		fprintf(stderr, "libwire: wire_thread_run: deadlock: nothing can wake the suspended wires\n");
+		wire_thread_report_suspended();
+	}
+}
+
+void wire_thread_init(wire_thread_t *t)
+{
+	const char *env = getenv("WIRE_DEADLOCK_REPORT");
+
+	memset(t, 0, sizeof(*t));
+	list_init(&t->ready);
+	list_init(&t->suspended);
+	t->poll_budget = POLL_INTERVAL;
+	coro_init_self(&t->sched);
+	coro_init_self(&t->grave);
+	t->grave.tsan_fiber = NULL;
+	t->report_deadlock = env && *env && strcmp(env, "0") != 0;
+	self = t;
+}
+
+unsigned wire_thread_suspended(void)
+{
+	return self ? self->num_suspended : 0;
+}
+
+void wire_thread_report_suspended(void)
+{
+	wire_thread_t *t = self;
+	wire_list_t *n;
+
+	if (!t)
+		return;
+	fprintf(stderr, "libwire: %u suspended wire(s):\n", t->num_suspended);
+	for (n = t->suspended.next; n != &t->suspended; n = n->next) {
+		wire_t *w = wire_container_of(n, wire_t, link);
+		fprintf(stderr, "libwire:   wire '%s'\n", w->name ? w->name : "(unnamed)");
+	}
+}
+
+void wire_thread_set_deadlock_report(int enable)
+{
+	if (self)
+		self->report_deadlock = enable != 0;
+}
+
+void wire_thread_set_poller(wire_poller_t *p)
+{
+	if (!self)
+		misuse("wire_thread_set_poller", "no scheduler on this thread (call wire_thread_init)");
+	self->poller = p;
+}
+
+wire_thread_t *wire_thread_get(void)
+{
+	return self;
+}
+
+wire_t *wire_get_current(void)
+{
+	return self ? self->current : NULL;
+}
+
+const char *wire_get_name(void)
+{
+	wire_t *w = wire_get_current();
+	return w ? w->name : NULL;
+}

@@ -1,0 +1,499 @@
+/* Tests of the scheduler layer (wire.h). */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "wire.h"
+#include "test.h"
+
+#define STACK (64 * 1024)
+
+static wire_thread_t thread;
+static char trace[256];
+static int trace_len;
+
+static void mark(char c)
+{
+	trace[trace_len++] = c;
+	trace[trace_len] = '\0';
+}
+
+static void yield_twice(void *arg)
+{
+	char c = *(char *)arg;
+	mark(c);
+	wire_yield();
+	mark(c);
+	wire_yield();
+	mark(c);
+}
+
+TEST(fifo_three_yielders)
+{
+	static char stacks[3][STACK];
+	static wire_t w[3];
+	static char names[3] = {'A', 'B', 'C'};
+
+	wire_thread_init(&thread);
+	for (int i = 0; i < 3; i++)
+		CHECK_PTR_EQ(wire_init(&w[i], "y", yield_twice, &names[i], stacks[i], STACK), &w[i]);
+	CHECK_STR_EQ(trace, ""); /* wire_init never switches */
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "ABCABCABC");
+	CHECK_EQ(wire_thread_suspended(), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(w[i].state, WIRE_DONE);
+}
+
+static wire_t sleeper_wire, waker_wire;
+
+static void sleeper(void *arg)
+{
+	(void)arg;
+	mark('s');
+	wire_suspend();
+	mark('S');
+}
+
+static void waker(void *arg)
+{
+	(void)arg;
+	mark('w');
+	CHECK_EQ(sleeper_wire.state, WIRE_SUSPENDED);
+	wire_resume(&sleeper_wire);
+	CHECK_EQ(sleeper_wire.state, WIRE_READY);
+	mark('W');
+	wire_yield();
+	mark('x');
+}
+
+TEST(suspend_resume_handoff)
+{
+	static char s1[STACK], s2[STACK];
+
+	wire_thread_init(&thread);
+	wire_init(&sleeper_wire, "sleeper", sleeper, NULL, s1, STACK);
+	wire_init(&waker_wire, "waker", waker, NULL, s2, STACK);
+	wire_thread_run();
+	/* The resumed sleeper runs when the waker yields, then the waker ends. */
+	CHECK_STR_EQ(trace, "swWSx");
+}
+
+static wire_t rw[3];
+
+static void resume_ready_self_and_others(void *arg)
+{
+	(void)arg;
+	/* rw[1] and rw[2] are ready: resuming them must not move them. */
+	wire_resume(&rw[2]);
+	wire_resume(&rw[1]);
+	wire_resume(&rw[0]); /* running: no-op */
+	CHECK_EQ(rw[0].state, WIRE_RUNNING);
+	mark('0');
+	wire_yield();
+	mark('0');
+}
+
+static void plain_marker(void *arg)
+{
+	mark(*(char *)arg);
+	wire_yield();
+	mark(*(char *)arg);
+}
+
+TEST(resume_ready_or_running_is_noop)
+{
+	static char stacks[3][STACK];
+	static char n1 = '1', n2 = '2';
+
+	wire_thread_init(&thread);
+	wire_init(&rw[0], "r0", resume_ready_self_and_others, NULL, stacks[0], STACK);
+	wire_init(&rw[1], "r1", plain_marker, &n1, stacks[1], STACK);
+	wire_init(&rw[2], "r2", plain_marker, &n2, stacks[2], STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "012012");
+}
+
+static wire_t dbl_target;
+static int dbl_runs;
+
+static void dbl_sleeper(void *arg)
+{
+	(void)arg;
+	dbl_runs++;
+	wire_suspend();
+	dbl_runs++;
+	mark('t');
+}
+
+static void dbl_waker(void *arg)
+{
+	(void)arg;
+	wire_resume(&dbl_target);
+	wire_resume(&dbl_target); /* second resume: already ready, no-op */
+	mark('w');
+	wire_yield();
+	mark('w');
+	wire_yield();
+	mark('w');
+}
+
+TEST(double_resume_runs_once)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t waker_w;
+
+	wire_thread_init(&thread);
+	wire_init(&dbl_target, "target", dbl_sleeper, NULL, s1, STACK);
+	wire_init(&waker_w, "waker", dbl_waker, NULL, s2, STACK);
+	wire_thread_run();
+	CHECK_EQ(dbl_runs, 2);
+	CHECK_STR_EQ(trace, "wtww");
+	CHECK_EQ(dbl_target.state, WIRE_DONE);
+	wire_resume(&dbl_target); /* done: changes nothing */
+	CHECK_EQ(dbl_target.state, WIRE_DONE);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "wtww");
+}
+
+static void suspend_forever(void *arg)
+{
+	(void)arg;
+	wire_suspend();
+}
+
+static void deadlock_child(void *arg)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t a, b;
+
+	wire_thread_init(&thread);
+	if (arg)
+		wire_thread_set_deadlock_report(1);
+	wire_init(&a, "alpha", suspend_forever, NULL, s1, STACK);
+	wire_init(&b, "beta", suspend_forever, NULL, s2, STACK);
+	wire_thread_run();
+	if (wire_thread_suspended() != 2)
+		_exit(3);
+	_exit(0);
+}
+
+TEST(deadlock_counted_and_reported)
+{
+	char err[4096];
+	int status;
+
+	unsetenv("WIRE_DEADLOCK_REPORT");
+	status = test_run_child(deadlock_child, NULL, err, sizeof(err));
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_STR_EQ(err, ""); /* opt-in: silent by default */
+
+	status = test_run_child(deadlock_child, (void *)1, err, sizeof(err));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(strstr(err, "deadlock") != NULL);
+	CHECK(strstr(err, "2 suspended") != NULL);
+	CHECK(strstr(err, "'alpha'") != NULL);
+	CHECK(strstr(err, "'beta'") != NULL);
+
+	setenv("WIRE_DEADLOCK_REPORT", "1", 1);
+	status = test_run_child(deadlock_child, NULL, err, sizeof(err));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(strstr(err, "'alpha'") != NULL);
+}
+
+TEST(deadlocked_wires_resumable_by_second_run)
+{
+	static char s1[STACK];
+	static wire_t a;
+
+	wire_thread_init(&thread);
+	wire_init(&a, "later", sleeper, NULL, s1, STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "s");
+	CHECK_EQ(wire_thread_suspended(), 1);
+	wire_resume(&a);
+	CHECK_EQ(wire_thread_suspended(), 0);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "sS");
+	CHECK_EQ(a.state, WIRE_DONE);
+}
+
+static char child_stack[STACK];
+static wire_t child_wire;
+
+static void child_entry(void *arg)
+{
+	(void)arg;
+	CHECK_STR_EQ(wire_get_name(), "child");
+	CHECK_PTR_EQ(wire_get_current(), &child_wire);
+	mark('c');
+}
+
+static void parent_entry(void *arg)
+{
+	(void)arg;
+	CHECK_STR_EQ(wire_get_name(), "parent");
+	CHECK_PTR_EQ(wire_init(&child_wire, "child", child_entry, NULL, child_stack, STACK),
+		     &child_wire);
+	mark('p'); /* the child has not run: wire_init only queues */
+	wire_yield();
+	mark('P');
+}
+
+TEST(init_from_inside_a_wire)
+{
+	static char s1[STACK];
+	static wire_t p;
+
+	wire_thread_init(&thread);
+	CHECK(wire_get_current() == NULL);
+	CHECK(wire_get_name() == NULL);
+	wire_init(&p, "parent", parent_entry, NULL, s1, STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "pcP");
+}
+
+static int reuse_count;
+static wire_t reuse_wire;
+static char reuse_stack[STACK];
+
+static void reuse_entry(void *arg)
+{
+	(void)arg;
+	reuse_count++;
+	wire_yield();
+}
+
+static void reuser(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		wire_init(&reuse_wire, "reused", reuse_entry, NULL, reuse_stack, STACK);
+		while (reuse_wire.state != WIRE_DONE)
+			wire_yield();
+	}
+}
+
+TEST(reuse_finished_wire_and_stack)
+{
+	static char s1[STACK];
+	static wire_t r;
+
+	wire_thread_init(&thread);
+	wire_init(&r, "reuser", reuser, NULL, s1, STACK);
+	wire_thread_run();
+	CHECK_EQ(reuse_count, 100);
+}
+
+TEST(run_twice)
+{
+	static char stacks[3][STACK];
+	static wire_t w[3];
+	static char names[3] = {'A', 'B', 'C'};
+
+	wire_thread_init(&thread);
+	wire_thread_run(); /* nothing to do: returns at once */
+	wire_init(&w[0], "a", yield_twice, &names[0], stacks[0], STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "AAA");
+	wire_init(&w[1], "b", yield_twice, &names[1], stacks[1], STACK);
+	wire_init(&w[2], "c", yield_twice, &names[2], stacks[2], STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "AAABCBCBC");
+}
+
+#define MANY 10000
+#define MANY_STACK 2048
+
+static unsigned many_sum, many_order_ok = 1, many_next;
+
+static void many_entry(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+	if (i != many_next)
+		many_order_ok = 0;
+	many_next++;
+	wire_suspend();
+	many_sum += i;
+}
+
+static void many_waker(void *arg)
+{
+	wire_t *ws = arg;
+	for (unsigned i = 0; i < MANY; i++)
+		wire_resume(&ws[i]);
+}
+
+TEST(ten_thousand_wires_on_caller_memory)
+{
+	/* 2 KiB stacks: well above the minimum, small enough for 100k. */
+	static char stacks[MANY][MANY_STACK] __attribute__((aligned(16)));
+	static wire_t ws[MANY], waker_w;
+	static char waker_stack[STACK];
+	unsigned long expect = 0;
+
+	wire_thread_init(&thread);
+	for (unsigned i = 0; i < MANY; i++) {
+		CHECK(wire_init(&ws[i], "many", many_entry, (void *)(uintptr_t)i, stacks[i],
+				MANY_STACK) != NULL);
+		expect += i;
+	}
+	wire_init(&waker_w, "waker", many_waker, ws, waker_stack, STACK);
+	wire_thread_run();
+	CHECK(many_order_ok);
+	CHECK_EQ(many_next, MANY);
+	CHECK_EQ(many_sum, expect);
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+static void noop(void *arg)
+{
+	(void)arg;
+}
+
+TEST(init_bad_input)
+{
+	static char s[STACK];
+	static wire_t w;
+
+	errno = 0;
+	CHECK(wire_init(&w, "x", noop, NULL, s, STACK) == NULL); /* no scheduler yet */
+	CHECK_EQ(errno, EINVAL);
+	wire_thread_init(&thread);
+	errno = 0;
+	CHECK(wire_init(NULL, "x", noop, NULL, s, STACK) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(wire_init(&w, "x", NULL, NULL, s, STACK) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(wire_init(&w, "x", noop, NULL, NULL, STACK) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(wire_init(&w, "x", noop, NULL, s, WIRE_STACK_MIN - 1) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	/* Nothing was queued: the scheduler has no work. */
+	wire_thread_run();
+	CHECK_EQ(wire_thread_suspended(), 0);
+	/* The smallest stack is accepted. It sits at the top of a larger
+	 * buffer: sanitizer runtimes need more than a plain build does. */
+	CHECK(wire_init(&w, "x", noop, NULL, s + STACK - WIRE_STACK_MIN, WIRE_STACK_MIN) == &w);
+	wire_thread_run();
+	CHECK_EQ(w.state, WIRE_DONE);
+}
+
+static void call_yield_outside(void *arg)
+{
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_yield();
+}
+
+static void call_suspend_outside(void *arg)
+{
+	(void)arg;
+	wire_suspend();
+}
+
+static void call_sleep_outside(void *arg)
+{
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_sleep_ns(1000);
+}
+
+TEST(blocking_outside_a_wire_aborts)
+{
+	char err[1024];
+	int status;
+
+	status = test_run_child(call_yield_outside, NULL, err, sizeof(err));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK(strstr(err, "wire_yield") && strstr(err, "outside a wire"));
+	status = test_run_child(call_suspend_outside, NULL, err, sizeof(err));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK(strstr(err, "wire_suspend") && strstr(err, "outside a wire"));
+	status = test_run_child(call_sleep_outside, NULL, err, sizeof(err));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK(strstr(err, "wire_sleep_ns") && strstr(err, "outside a wire"));
+}
+
+static int64_t slept_ms[3];
+
+static void sleep_entry(void *arg)
+{
+	int i = (int)(uintptr_t)arg;
+	int64_t t0 = test_now_ms();
+	wire_sleep_ns((int64_t)(i + 1) * 20 * 1000000);
+	slept_ms[i] = test_now_ms() - t0;
+	mark((char)('a' + i));
+}
+
+TEST(sleep_wakes_in_deadline_order)
+{
+	static char stacks[3][STACK];
+	static wire_t w[3];
+	int scale = test_time_scale();
+
+	wire_thread_init(&thread);
+	/* Queued longest first; they must wake shortest first. */
+	for (int i = 2; i >= 0; i--)
+		wire_init(&w[i], "sleep", sleep_entry, (void *)(uintptr_t)i, stacks[i], STACK);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "abc");
+	for (int i = 0; i < 3; i++)
+		CHECK_RANGE(slept_ms[i], (i + 1) * 20, (i + 1) * 20 + 50 * scale);
+}
+
+static int timer_fired[64];
+static int fire_seq;
+
+static wire_timer_t timers[64];
+
+static void record_fire(wire_timer_t *t)
+{
+	timer_fired[t - timers] = ++fire_seq;
+}
+
+static void timer_driver(void *arg)
+{
+	int64_t now = wire_now_ns();
+	(void)arg;
+	/* Deadlines in a scrambled order; some re-armed, some stopped. */
+	for (int i = 0; i < 64; i++) {
+		wire_timer_init(&timers[i], record_fire);
+		wire_timer_start_at(&timers[i], now + (int64_t)((i * 37) % 64) * 100000);
+	}
+	for (int i = 0; i < 64; i += 8)
+		CHECK_EQ(wire_timer_stop(&timers[i]), 1);
+	CHECK_EQ(wire_timer_stop(&timers[0]), 0);
+	wire_timer_start_at(&timers[8], now + 7000000); /* move to the end */
+	wire_sleep_ns(10 * 1000000);
+}
+
+TEST(timers_fire_in_deadline_order)
+{
+	static char s[STACK];
+	static wire_t w;
+	int last = 0;
+
+	wire_thread_init(&thread);
+	wire_init(&w, "timers", timer_driver, NULL, s, STACK);
+	wire_thread_run();
+	/* Stopped timers never fired; the rest fired in deadline order. */
+	for (int k = 0; k < 64; k++) {
+		for (int i = 0; i < 64; i++) {
+			if ((i * 37) % 64 != k || i == 8)
+				continue;
+			if (i % 8 == 0) {
+				CHECK_EQ(timer_fired[i], 0);
+				continue;
+			}
+			CHECK(timer_fired[i] > last);
+			last = timer_fired[i];
+		}
+	}
+	CHECK_EQ(timer_fired[8], fire_seq); /* moved last, fired last */
+	CHECK(!timers[8].armed);
+}
