@@ -1,0 +1,83 @@
+/*
+ * wire_wait.h - one-shot wakeups, and waiting for the first of many.
+ *
+ * A wire_wait_t is armed by wire_wait_init() or wire_wait_reset() and
+ * triggered at most once per arming by wire_wait_resume(). A trigger that
+ * comes before anyone waits is remembered, so no wakeup is ever lost.
+ * Several waits chained in a wire_wait_list_t let one wire wait for the
+ * first of several sources (a channel, an fd, a timeout). Everything is
+ * caller memory; waiting allocates nothing.
+ */
+#ifndef WIRE_WAIT_H
+#define WIRE_WAIT_H
+
+#include "wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wire_wait_list {
+	wire_list_t head;  /* chained waits, in chain order */
+	wire_t *waiter;    /* the wire parked in wire_list_wait(), or NULL */
+} wire_wait_list_t;
+
+typedef struct wire_wait {
+	wire_list_t link;        /* node in list->head while chained */
+	wire_wait_list_t *list;  /* the list it is chained to, or NULL */
+	wire_t *waiter;          /* the wire parked in wire_wait_single(), or NULL */
+	int triggered;
+	int armed;
+} wire_wait_t;
+
+/* Arm @w, untriggered and unchained. */
+void wire_wait_init(wire_wait_t *w);
+
+/*
+ * Trigger @w and wake the wire waiting on it (directly or through its
+ * list). Returns 1 if this call triggered it, 0 if @w was stopped or
+ * already triggered since its last arming. Never blocks; may be called
+ * from any wire, from a timer or poller callback, or outside any wire.
+ */
+int wire_wait_resume(wire_wait_t *w);
+
+/* Re-arm @w: clear its trigger so it can fire again. */
+void wire_wait_reset(wire_wait_t *w);
+
+/* Disarm @w: later wire_wait_resume() calls are ignored until a reset. */
+void wire_wait_stop(wire_wait_t *w);
+
+/*
+ * Block the calling wire until @w is triggered; returns at once if it
+ * already is. Resumes of the wire from elsewhere are absorbed. The
+ * trigger stays set until wire_wait_reset(). Aborts outside a wire.
+ */
+void wire_wait_single(wire_wait_t *w);
+
+/* Make @wl an empty list. */
+void wire_wait_list_init(wire_wait_list_t *wl);
+
+/* Append @w to @wl. A wait is on at most one list at a time. */
+void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w);
+
+/* Remove @w from its list, if any. */
+void wire_wait_unchain(wire_wait_t *w);
+
+/*
+ * Block the calling wire until a wait chained on @wl is triggered, and
+ * return the first triggered one in chain order (at once if one already
+ * is). Triggers stay set until reset. Aborts outside a wire.
+ */
+wire_wait_t *wire_list_wait(wire_wait_list_t *wl);
+
+/*
+ * Wait for the first of @a and @b; returns 1 for @a, 2 for @b (1 if both
+ * are triggered). Both are unchained on return; they must not be chained
+ * to another list. Aborts outside a wire.
+ */
+int wire_wait_two(wire_wait_t *a, wire_wait_t *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
