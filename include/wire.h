@@ -48,7 +48,8 @@ struct wire_thread;
 
 typedef struct wire {
 	wire_coro_t coro;
-	wire_list_t link; /* run queue while ready, suspended list while suspended */
+	struct wire *run_next; /* next in the run queue while ready */
+	wire_list_t link;      /* node in the suspended list while suspended */
 	int state;        /* enum wire_state */
 	const char *name;
 	void (*entry)(void *);
@@ -87,7 +88,8 @@ typedef struct wire_poller {
 /* Per-OS-thread scheduler state. Treat the fields as private. */
 typedef struct wire_thread {
 	wire_t *current;         /* running wire; NULL in the scheduler itself */
-	wire_list_t ready;       /* FIFO run queue */
+	wire_t *run_head;        /* FIFO run queue: singly linked, */
+	wire_t **run_tailp;      /* appended at *run_tailp */
 	wire_list_t suspended;   /* suspended wires, for the deadlock report */
 	unsigned num_suspended;
 	unsigned poll_budget;    /* switches left before events are checked */
