@@ -111,7 +111,8 @@ static inline void coro_switch(wire_coro_t *from, wire_coro_t *to)
  * register save that nobody will read, so @dying's memory may be reused by
  * @to as soon as it runs.
  */
-static inline __attribute__((noreturn)) void coro_exit(wire_coro_t *dying, wire_coro_t *scratch, wire_coro_t *to)
+static inline __attribute__((noreturn)) void coro_exit(wire_coro_t *dying, wire_coro_t *scratch,
+						       wire_coro_t *to)
 {
 #ifdef WIRE_VALGRIND
 	VALGRIND_STACK_DEREGISTER(dying->valgrind_id);
