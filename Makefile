@@ -2,13 +2,13 @@
 #   make test    configure, build and run the whole test suite
 #   make bench   release build, then one line per standard workload (W1-W7)
 # Modes for reliability work: make asan, make valgrind, make tsan,
-# make aarch64, make ucontext, make install-check (docs/testing.md).
+# make clang, make aarch64, make ucontext, make install-check (docs/testing.md).
 
 JOBS  ?= $(shell nproc)
 CMAKE ?= cmake
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all build test bench asan valgrind tsan aarch64 ucontext install-check clean
+.PHONY: all build test bench asan valgrind tsan clang aarch64 ucontext install-check clean
 
 all: build
 
@@ -44,6 +44,13 @@ tsan:
 		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build build/tsan -j$(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
+
+# The suite built with clang (the CMake warning set is kept clean for both).
+clang:
+	$(CMAKE) -S . -B build/clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DWIRE_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/clang -j$(JOBS)
+	cd build/clang && ctest $(CTEST_FLAGS)
 
 # Cross-build with Debian's gcc-aarch64-linux-gnu; CTest runs every test
 # under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR of the toolchain file).
