@@ -6,6 +6,8 @@
 prog=$1
 last=$2
 command -v gdb >/dev/null 2>&1 || { echo "SKIP: gdb not installed"; exit 77; }
+# LeakSanitizer cannot run under ptrace; the rest of ASan can.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 out=$(gdb -nx -batch -ex 'set debuginfod enabled off' -ex 'set pagination off' \
 	-ex 'break gdb_break_here' -ex run -ex bt -ex continue "$prog" 2>&1)
 echo "$out"
