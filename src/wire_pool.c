@@ -35,10 +35,11 @@
 
 /* A caller parked in wire_pool_alloc_block(); lives on that wire's stack. */
 struct pool_waiter {
-	wire_list_t link;	  /* in pool->waiters */
+	wire_list_t link;	  /* in pool->waiters; first member (see give_back) */
 	wire_t *wire;		  /* the parked wire */
 	wire_pool_entry_t *entry; /* set when an entry is handed over */
 };
+_Static_assert(offsetof(struct pool_waiter, link) == 0, "give_back casts the node");
 
 static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
 {
@@ -85,8 +86,8 @@ int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 static void give_back(wire_pool_t *pool, wire_pool_entry_t *e)
 {
 	if (__builtin_expect(!list_empty(&pool->waiters), 0)) {
-		struct pool_waiter *w =
-		    wire_container_of(list_pop(&pool->waiters), struct pool_waiter, link);
+		/* link is the first member: the node is the record. */
+		struct pool_waiter *w = (struct pool_waiter *)(void *)list_pop(&pool->waiters);
 		w->entry = e; /* stays in use: it passes straight to the waiter */
 		wire_resume(w->wire);
 		return;
