@@ -1,58 +1,21 @@
 /*
- * coro - initial frames for the assembly switches, and the ucontext
- * fallback for other architectures. See coro.h.
+ * coro - the ucontext fallback for architectures without an assembly
+ * switch, and the sanitizer bookkeeping. See coro.h.
  */
 #include <stdint.h>
 #include <string.h>
 #include "coro.h"
 
+#ifdef WIRE_VALGRIND
+int wire_coro_on_valgrind;
+#endif
+
 #ifdef WIRE_ASAN
 __thread wire_coro_t *wire_coro_asan_from;
 #endif
 
-#if defined(WIRE_CORO_X86_64)
+#if defined(WIRE_CORO_UCONTEXT)
 
-void wire_coro_trampoline(void);
-
-/*
- * The frame wire_coro_jump pops: r15 r14 r13 r12 rbx rbp, then the resume
- * address. r12 carries @fn and r13 @arg into wire_coro_trampoline. The
- * frame sits so that the trampoline starts with rsp 16-byte aligned, as
- * at a call site.
- */
-void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
-{
-	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 72);
-
-	memset(sp, 0, 72);
-	sp[3] = (uint64_t)(uintptr_t)fn;  /* r12 */
-	sp[2] = (uint64_t)(uintptr_t)arg; /* r13 */
-	sp[6] = (uint64_t)(uintptr_t)wire_coro_trampoline;
-	return sp;
-}
-
-#elif defined(WIRE_CORO_AARCH64)
-
-void wire_coro_trampoline(void);
-
-/*
- * The frame wire_coro_jump pops (160 bytes): x19..x28, x29, x30, d8..d15.
- * x19 carries @fn, x20 @arg, x30 the trampoline; sp stays 16-byte aligned.
- */
-void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
-{
-	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 160);
-
-	memset(sp, 0, 160);
-	sp[0] = (uint64_t)(uintptr_t)fn;  /* x19 */
-	sp[1] = (uint64_t)(uintptr_t)arg; /* x20 */
-	sp[11] = (uint64_t)(uintptr_t)wire_coro_trampoline; /* x30 */
-	return sp;
-}
-
-#else /* WIRE_CORO_UCONTEXT */
 
 /*
  * Portable fallback: ucontext starts a fresh context once, _setjmp and
