@@ -76,26 +76,20 @@ static inline void notify(wire_channel_receiver_t *r)
 	wire_wait_resume(r->wait);
 }
 
-void wire_channel_send(wire_channel_t *c, void *msg)
+/*
+ * No blocked receiver to hand @msg to: notify an armed recv_wait record if
+ * one is first in line, then queue the caller as a sender and sleep until
+ * a receiver takes the message.
+ */
+static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg)
 {
 	wire_list_t *n = c->receivers.next;
 	struct sender s;
 
+	s.wire = blocking_wire("wire_channel_send");
 	if (n != &c->receivers) {
-		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
-		if (__builtin_expect(r->wire != NULL, 1)) {
-			/* Direct hand-off to a blocked receiver. */
-			unlink_node(n);
-			r->msg = msg;
-			r->state = RECV_DONE;
-			wire_resume(r->wire);
-			return;
-		}
-		s.wire = blocking_wire("wire_channel_send");
 		unlink_node(n);
-		notify(r);
-	} else {
-		s.wire = blocking_wire("wire_channel_send");
+		notify(wire_container_of(n, wire_channel_receiver_t, link));
 	}
 	s.msg = msg;
 	s.taken = 0;
@@ -105,18 +99,31 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 	while (!s.taken);
 }
 
-int wire_channel_recv_block(wire_channel_t *c, void **msg)
+void wire_channel_send(wire_channel_t *c, void *msg)
 {
-	wire_list_t *n = c->senders.next;
+	wire_list_t *n = c->receivers.next;
+
+	if (n != &c->receivers) {
+		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
+		if (__builtin_expect(r->wire != NULL, 1)) {
+			/* Direct hand-off to a blocked receiver: no need to block. */
+			unlink_node(n);
+			r->msg = msg;
+			r->state = RECV_DONE;
+			wire_resume(r->wire);
+			return;
+		}
+	}
+	send_blocking(c, msg);
+}
+
+/* No sender waits: queue the caller as a receiver and sleep until one hands a message over. */
+static int __attribute__((noinline)) recv_blocking(wire_channel_t *c, void **msg)
+{
 	wire_channel_receiver_t r;
 
-	if (n != &c->senders) {
-		*msg = take_sender(n);
-		return 0;
-	}
 	r.wire = blocking_wire("wire_channel_recv_block");
 	r.wait = NULL;
-	r.msg = NULL;
 	r.state = RECV_QUEUED;
 	list_add_tail(&c->receivers, &r.link);
 	do
@@ -124,6 +131,21 @@ int wire_channel_recv_block(wire_channel_t *c, void **msg)
 	while (r.state != RECV_DONE);
 	*msg = r.msg;
 	return 0;
+}
+
+int wire_channel_recv_block(wire_channel_t *c, void **msg)
+{
+	wire_list_t *n = c->senders.next;
+
+	if (__builtin_expect(n != &c->senders, 1)) {
+		struct sender *s = wire_container_of(n, struct sender, link);
+		unlink_node(n);
+		*msg = s->msg;
+		s->taken = 1;
+		wire_resume(s->wire);
+		return 0;
+	}
+	return recv_blocking(c, msg);
 }
 
 int wire_channel_recv_nonblock(wire_channel_t *c, void **msg)
