@@ -1,7 +1,7 @@
 /*
  * Same-run references for the benchmarks of the synchronization layers:
  * the bare context switch of the coro layer and a W1-style wire yield.
- * Include once per program (the functions are static).
+ * Include once per program.
  */
 #ifndef WIRE_BENCH_SWITCH_H
 #define WIRE_BENCH_SWITCH_H
@@ -14,7 +14,7 @@
 
 static wire_coro_t bench_main_ctx, bench_other_ctx;
 
-static void bench_bare_entry(void *arg)
+static inline void bench_bare_entry(void *arg)
 {
 	(void)arg;
 	for (;;)
@@ -22,7 +22,7 @@ static void bench_bare_entry(void *arg)
 }
 
 /* ns per switch between two contexts that jump to each other directly. */
-static double bench_bare_switch_ns(long n)
+static inline double bench_bare_switch_ns(long n)
 {
 	static char stack[BENCH_STACK] __attribute__((aligned(16)));
 	long left = n / 2;
@@ -35,7 +35,7 @@ static double bench_bare_switch_ns(long n)
 	return (double)(bench_now_ns() - t0) / (double)n;
 }
 
-static void bench_yielder(void *arg)
+static inline void bench_yielder(void *arg)
 {
 	long n = (long)arg;
 	while (n--)
@@ -43,7 +43,7 @@ static void bench_yielder(void *arg)
 }
 
 /* ns per switch of two wires yielding to each other (W1). */
-static double bench_yield_ns(long n)
+static inline double bench_yield_ns(long n)
 {
 	static char s1[BENCH_STACK], s2[BENCH_STACK];
 	static wire_thread_t t;
