@@ -30,6 +30,7 @@
 #include "wire_fd.h"
 #include "list.h"
 #include "sys.h"
+#include "wire_internal.h"
 
 /* Events fetched per epoll_wait. */
 #define MAX_EVENTS 128
@@ -346,7 +347,7 @@ int wire_fd_mode_none(wire_fd_state_t *st)
 
 static int wait_dir(wire_fd_state_t *st, int d, const char *call)
 {
-	wire_t *self = wire_get_current();
+	wire_t *self = wire__current();
 	unsigned bit = d ? READY_WRITE : READY_READ;
 	struct parked rec;
 
