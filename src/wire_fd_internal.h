@@ -14,6 +14,9 @@
 #include "wire_fd.h"
 #include "sys.h"
 
+/* The mode of a state that is a watch (beyond enum wire_fd_mode). */
+#define WIRE__FD_MODE_WATCH 3
+
 struct wire__fd_watch {
 	wire_fd_state_t state; /* first: the poller's events name it */
 	void (*cb)(struct wire__fd_watch *w);

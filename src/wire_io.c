@@ -61,8 +61,8 @@ static struct {
 
 /* Serializes wire_io_init() and wire_io_shutdown(). */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned gen_counter;   /* under state_lock */
-static int stopping;           /* under state_lock: a shutdown is draining */
+static unsigned gen_counter;	  /* under state_lock */
+static int stopping;		  /* under state_lock: a shutdown is draining */
 static _Atomic unsigned live_gen; /* generation in service, 0: stopped */
 static _Atomic int backend = BACKEND_NONE;
 
@@ -654,7 +654,7 @@ ssize_t wio_pread(int fd, void *buf, size_t count, off_t offset)
 ssize_t wio_pwrite(int fd, const void *buf, size_t count, off_t offset)
 {
 	struct wio_req r = {
-		.op = WIO_PWRITE, .fd = fd, .buf = (void *)buf, .len = count, .off = offset};
+	    .op = WIO_PWRITE, .fd = fd, .buf = (void *)buf, .len = count, .off = offset};
 	return run(&r);
 }
 
@@ -673,14 +673,14 @@ ssize_t wio_writev(int fd, const struct iovec *iov, int iovcnt)
 ssize_t wio_preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 {
 	struct wio_req r = {
-		.op = WIO_PREADV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
+	    .op = WIO_PREADV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
 	return run(&r);
 }
 
 ssize_t wio_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 {
 	struct wio_req r = {
-		.op = WIO_PWRITEV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
+	    .op = WIO_PWRITEV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
 	return run(&r);
 }
 
@@ -721,7 +721,8 @@ int wio_ftruncate(int fd, off_t length)
 
 int wio_fallocate(int fd, int mode, off_t offset, off_t len)
 {
-	struct wio_req r = {.op = WIO_FALLOCATE, .fd = fd, .flags = mode, .off = offset, .off2 = len};
+	struct wio_req r = {
+	    .op = WIO_FALLOCATE, .fd = fd, .flags = mode, .off = offset, .off2 = len};
 	return (int)run(&r);
 }
 
@@ -759,7 +760,7 @@ int wio_getaddrinfo(const char *node, const char *service, const struct addrinfo
 		    struct addrinfo **res)
 {
 	struct wio_req r = {
-		.op = WIO_GETADDRINFO, .path = node, .path2 = service, .hints = hints, .res = res};
+	    .op = WIO_GETADDRINFO, .path = node, .path2 = service, .hints = hints, .res = res};
 	long ret = run(&r);
 
 	if (ret == EAI_SYSTEM)

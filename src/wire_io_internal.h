@@ -56,10 +56,10 @@ struct wio_req {
 	struct wio_req *next; /* pool queue, then completion list */
 	wire_t *wire;
 	struct wio_ctx *ctx;
-	int op;               /* enum wio_op */
-	int done;             /* set on the scheduler thread */
+	int op;	  /* enum wio_op */
+	int done; /* set on the scheduler thread */
 	long ret;
-	int err;              /* errno of a failed call */
+	int err; /* errno of a failed call */
 	/* Arguments (which ones depends on @op). */
 	int fd;
 	int flags;
@@ -76,7 +76,7 @@ struct wio_req {
 	const struct addrinfo *hints;
 	struct addrinfo **res;
 #ifdef WIRE_HAVE_URING
-	int ring;          /* went through the ring */
+	int ring;	   /* went through the ring */
 	struct statx *stx; /* the stat calls on the ring: caller's scratch */
 #endif
 };
@@ -85,23 +85,23 @@ struct wio_req {
 /* The ring of one scheduler thread. */
 struct wio_uring {
 	struct io_uring ring;
-	int on;                 /* set up and usable */
-	int cur_pos;            /* offset -1 means the file position */
-	uint32_t ops;           /* bit per enum wio_op the ring carries */
-	unsigned unsubmitted;   /* prepared, waiting for the flush */
-	unsigned inflight;      /* submitted, not reaped (counted in pending) */
-	wire_timer_t flush;     /* runs the flush at the next scheduler round */
+	int on;		      /* set up and usable */
+	int cur_pos;	      /* offset -1 means the file position */
+	uint32_t ops;	      /* bit per enum wio_op the ring carries */
+	unsigned unsubmitted; /* prepared, waiting for the flush */
+	unsigned inflight;    /* submitted, not reaped (counted in pending) */
+	wire_timer_t flush;   /* runs the flush at the next scheduler round */
 };
 #endif
 
 /* Per scheduler thread: where its completions come back. */
 struct wio_ctx {
-	struct wire__fd_watch watch; /* efd in the thread's poller */
-	int efd;                     /* -1: not set up */
-	unsigned gen;                /* wire_io generation it belongs to */
+	struct wire__fd_watch watch;	     /* efd in the thread's poller */
+	int efd;			     /* -1: not set up */
+	unsigned gen;			     /* wire_io generation it belongs to */
 	_Atomic(struct wio_req *) done_list; /* completed by workers, LIFO */
-	unsigned busy;               /* calls issued, not completed */
-	wire_t *drainer;             /* wire_io_shutdown() waiting for busy == 0 */
+	unsigned busy;			     /* calls issued, not completed */
+	wire_t *drainer;		     /* wire_io_shutdown() waiting for busy == 0 */
 #ifdef WIRE_HAVE_URING
 	struct wio_uring u;
 #endif

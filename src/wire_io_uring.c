@@ -41,21 +41,31 @@
 #endif
 
 #define RING_ENTRIES 256
-#define NO_OP        0xff
+#define NO_OP	     0xff
 
 /* The ring opcode of each call, NO_OP where the ring has none. */
 static const unsigned char ring_op[WIO_NUM_OPS] = {
-	[WIO_OPENAT] = IORING_OP_OPENAT,       [WIO_CLOSE] = IORING_OP_CLOSE,
-	[WIO_READ] = IORING_OP_READ,           [WIO_WRITE] = IORING_OP_WRITE,
-	[WIO_PREAD] = IORING_OP_READ,          [WIO_PWRITE] = IORING_OP_WRITE,
-	[WIO_READV] = IORING_OP_READV,         [WIO_WRITEV] = IORING_OP_WRITEV,
-	[WIO_PREADV] = IORING_OP_READV,        [WIO_PWRITEV] = IORING_OP_WRITEV,
-	[WIO_FSTAT] = IORING_OP_STATX,         [WIO_STAT] = IORING_OP_STATX,
-	[WIO_LSTAT] = IORING_OP_STATX,         [WIO_FTRUNCATE] = NO_OP,
-	[WIO_FALLOCATE] = IORING_OP_FALLOCATE, [WIO_FSYNC] = IORING_OP_FSYNC,
-	[WIO_FDATASYNC] = IORING_OP_FSYNC,     [WIO_UNLINK] = IORING_OP_UNLINKAT,
-	[WIO_RENAME] = IORING_OP_RENAMEAT,     [WIO_MKDIR] = IORING_OP_MKDIRAT,
-	[WIO_GETADDRINFO] = NO_OP,
+    [WIO_OPENAT] = IORING_OP_OPENAT,
+    [WIO_CLOSE] = IORING_OP_CLOSE,
+    [WIO_READ] = IORING_OP_READ,
+    [WIO_WRITE] = IORING_OP_WRITE,
+    [WIO_PREAD] = IORING_OP_READ,
+    [WIO_PWRITE] = IORING_OP_WRITE,
+    [WIO_READV] = IORING_OP_READV,
+    [WIO_WRITEV] = IORING_OP_WRITEV,
+    [WIO_PREADV] = IORING_OP_READV,
+    [WIO_PWRITEV] = IORING_OP_WRITEV,
+    [WIO_FSTAT] = IORING_OP_STATX,
+    [WIO_STAT] = IORING_OP_STATX,
+    [WIO_LSTAT] = IORING_OP_STATX,
+    [WIO_FTRUNCATE] = NO_OP,
+    [WIO_FALLOCATE] = IORING_OP_FALLOCATE,
+    [WIO_FSYNC] = IORING_OP_FSYNC,
+    [WIO_FDATASYNC] = IORING_OP_FSYNC,
+    [WIO_UNLINK] = IORING_OP_UNLINKAT,
+    [WIO_RENAME] = IORING_OP_RENAMEAT,
+    [WIO_MKDIR] = IORING_OP_MKDIRAT,
+    [WIO_GETADDRINFO] = NO_OP,
 };
 
 /* liburing calls return -errno. */
@@ -112,7 +122,8 @@ int wire__uring_open(struct wio_ctx *c)
 	u->ops = 0;
 	for (int op = 0; op < WIO_NUM_OPS; op++) {
 		unsigned k = ring_op[op];
-		if (k != NO_OP && k <= pr.probe.last_op && (pr.probe.ops[k].flags & IO_URING_OP_SUPPORTED))
+		if (k != NO_OP && k <= pr.probe.last_op &&
+		    (pr.probe.ops[k].flags & IO_URING_OP_SUPPORTED))
 			u->ops |= 1u << op;
 	}
 	u->cur_pos = !!(p.features & IORING_FEAT_RW_CUR_POS);
@@ -162,9 +173,19 @@ int wire__uring_accepts(struct wio_ctx *c, const struct wio_req *r)
 		return r->off >= 0 && r->iovcnt > 0 && r->iovcnt <= IOV_MAX;
 	case WIO_FSTAT:
 		return r->fd >= 0;
+	case WIO_OPENAT:
+		/*
+		 * The ring first tries an open without blocking by adding
+		 * O_NONBLOCK, which changes what open means for a FIFO or a
+		 * device (a FIFO reader would not wait for a writer). Opens
+		 * that create or truncate are always done by its workers
+		 * without that trial; those and explicit O_NONBLOCK opens go
+		 * to the ring, the others to the pool.
+		 */
+		return r->path != NULL &&
+		       (r->flags & (O_NONBLOCK | O_CREAT | O_TRUNC | __O_TMPFILE));
 	case WIO_STAT:
 	case WIO_LSTAT:
-	case WIO_OPENAT:
 	case WIO_UNLINK:
 	case WIO_MKDIR:
 		return r->path != NULL;
