@@ -16,4 +16,8 @@ done
 for p in "$b"/bench_x_*; do
 	[ -x "$p" ] && "$p"
 done
+# Go's figures in the same session, when a Go toolchain is installed.
+if command -v go >/dev/null 2>&1; then
+	sh "$(dirname "$0")/go_baseline.sh"
+fi
 exit 0
