@@ -93,10 +93,11 @@ int wire__uring_open(struct wio_ctx *c)
 {
 	struct wio_uring *u = &c->u;
 	struct io_uring_params p;
-	struct {
-		struct io_uring_probe probe;
-		struct io_uring_probe_op ops[256];
-	} pr;
+	/* A probe with room for 256 opcodes, on the stack. */
+	uint64_t
+	    probe_mem[(sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op) + 7) /
+		      8];
+	struct io_uring_probe *probe = (struct io_uring_probe *)(void *)probe_mem;
 	int ret;
 
 	memset(&p, 0, sizeof(p));
@@ -115,15 +116,15 @@ int wire__uring_open(struct wio_ctx *c)
 		ret = -ENOSYS;
 		goto fail;
 	}
-	memset(&pr, 0, sizeof(pr));
-	ret = io_uring_register_probe(&u->ring, &pr.probe, 256);
+	memset(probe_mem, 0, sizeof(probe_mem));
+	ret = io_uring_register_probe(&u->ring, probe, 256);
 	if (ret < 0)
 		goto fail;
 	u->ops = 0;
 	for (int op = 0; op < WIO_NUM_OPS; op++) {
 		unsigned k = ring_op[op];
-		if (k != NO_OP && k <= pr.probe.last_op &&
-		    (pr.probe.ops[k].flags & IO_URING_OP_SUPPORTED))
+		if (k != NO_OP && k <= probe->last_op &&
+		    (probe->ops[k].flags & IO_URING_OP_SUPPORTED))
 			u->ops |= 1u << op;
 	}
 	u->cur_pos = !!(p.features & IORING_FEAT_RW_CUR_POS);

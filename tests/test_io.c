@@ -661,11 +661,11 @@ static void gai_body(void *arg)
 	for (ai = res; ai; ai = ai->ai_next) {
 		CHECK_EQ(ai->ai_socktype, SOCK_STREAM);
 		if (ai->ai_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)ai->ai_addr;
+			struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ai->ai_addr;
 			CHECK_EQ(ntohs(sin->sin_port), 80);
 			loopback |= ntohl(sin->sin_addr.s_addr) == INADDR_LOOPBACK;
 		} else if (ai->ai_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ai->ai_addr;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ai->ai_addr;
 			CHECK_EQ(ntohs(sin6->sin6_port), 80);
 			loopback |= IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 		}
