@@ -33,12 +33,18 @@ static void nonblocking_socketpair(int fds[2])
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
 }
 
-/* Start a wire on a fresh 64 KiB stack (leaked on purpose: the process ends). */
+/* Wires and stacks of spawn(), kept reachable until the process ends. */
+static void *spawned[4096];
+static int nspawned;
+
+/* Start a wire on a fresh 64 KiB stack. */
 static wire_t *spawn(const char *name, void (*fn)(void *), void *arg)
 {
 	wire_t *w = malloc(sizeof(*w));
 	void *stack = malloc(STACK);
-	CHECK(w && stack);
+	CHECK(w && stack && nspawned + 2 <= 4096);
+	spawned[nspawned++] = w;
+	spawned[nspawned++] = stack;
 	CHECK_PTR_EQ(wire_init(w, name, fn, arg, stack, STACK), w);
 	return w;
 }
