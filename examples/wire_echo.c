@@ -16,7 +16,8 @@
  * at the same time.
  *
  * bench/bench_w5.c builds this file with WIRE_ECHO_NO_MAIN to run the
- * same server in a thread; WIRE_ECHO_COUNT(n) then counts its syscalls.
+ * same server in a thread; WIRE_ECHO_COUNT(n) and WIRE_ECHO_AFTER_INIT()
+ * then count its syscalls.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,9 @@
 
 #ifndef WIRE_ECHO_COUNT
 #define WIRE_ECHO_COUNT(n) ((void)0)
+#endif
+#ifndef WIRE_ECHO_AFTER_INIT
+#define WIRE_ECHO_AFTER_INIT() ((void)0)
 #endif
 
 #define ECHO_STACK (16 * 1024)
@@ -211,6 +215,7 @@ static int echo_serve(int listen_fd, unsigned max_conn)
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0)
 		return -1;
+	WIRE_ECHO_AFTER_INIT();
 	wire_fd_mode_init(&srv->listen_state, listen_fd);
 	wire_init(&srv->acceptor, "acceptor", echo_acceptor, srv, srv->acceptor_stack, ECHO_STACK);
 	wire_thread_run();

@@ -168,24 +168,24 @@ static int order_len;
 
 static void ordered(void *arg)
 {
-	int ms = (int)(long)arg;
+	int rank = (int)(long)arg;
 	wire_wait_t w;
 	wire_timeout_t t;
 
 	wire_wait_init(&w);
 	wire_timeout_init(&t);
-	CHECK_EQ(wire_timeout_reset(&t, ms), 0);
+	CHECK_EQ(wire_timeout_reset(&t, rank * 10 * test_time_scale()), 0);
 	CHECK_EQ(wire_timeout_wait(&w, &t), 2);
-	order[order_len++] = (char)('0' + ms / 10);
+	order[order_len++] = (char)('0' + rank);
 }
 
 TEST(timeouts_fire_in_deadline_order)
 {
 	setup();
-	spawn(ordered, (void *)40L);
-	spawn(ordered, (void *)10L);
-	spawn(ordered, (void *)30L);
-	spawn(ordered, (void *)20L);
+	spawn(ordered, (void *)4L);
+	spawn(ordered, (void *)1L);
+	spawn(ordered, (void *)3L);
+	spawn(ordered, (void *)2L);
 	wire_thread_run();
 	CHECK_STR_EQ(order, "1234");
 }

@@ -36,7 +36,8 @@ TEST(fifo_three_yielders)
 
 	wire_thread_init(&thread);
 	for (int i = 0; i < 3; i++)
-		CHECK_PTR_EQ(wire_init(&w[i], "y", yield_twice, &names[i], stacks[i], STACK), &w[i]);
+		CHECK_PTR_EQ(wire_init(&w[i], "y", yield_twice, &names[i], stacks[i], STACK),
+			     &w[i]);
 	CHECK_STR_EQ(trace, ""); /* wire_init never switches */
 	wire_thread_run();
 	CHECK_STR_EQ(trace, "ABCABCABC");
@@ -303,7 +304,7 @@ TEST(run_twice)
 	CHECK_STR_EQ(trace, "AAABCBCBC");
 }
 
-#define MANY 10000
+#define MANY	   10000
 #define MANY_STACK 2048
 
 static unsigned many_sum, many_order_ok = 1, many_next;

@@ -1,0 +1,269 @@
+/*
+ * W5 echo: TCP echo on 127.0.0.1, 64-byte messages, 50 connections driven
+ * by a closed-loop client (each connection sends a message, waits for its
+ * echo, sends the next). Requests per second of the libwire echo server
+ * (examples/wire_echo.c, compiled in and run on its own thread), against
+ * a plain hand-written single-threaded epoll echo server measured in the
+ * same run. The servers run on CPU 0, the client on CPU 1 (when there are
+ * two). The libwire server's syscalls are counted per echoed message.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+
+#include "bench.h"
+
+/* Syscalls of the libwire server thread; read by the client thread. */
+static unsigned long echo_syscalls;
+#define BUMP(v, n)                                                                                 \
+	__atomic_store_n(&(v), __atomic_load_n(&(v), __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
+static void count_polls(void);
+#define WIRE_ECHO_NO_MAIN
+#define WIRE_ECHO_COUNT(n)     BUMP(echo_syscalls, (n))
+#define WIRE_ECHO_AFTER_INIT() count_polls()
+#include "../examples/wire_echo.c"
+
+#define CONNS	  50
+#define MSG	  64
+#define RUN_NS	  1000000000LL /* per measurement */
+#define WARMUP_NS 200000000LL
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % (int)ncpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* ------------------------------------------------------------------ */
+/* The libwire server, with its epoll_wait calls counted.              */
+
+/*
+ * Every call of the fd layer's poll function makes one epoll_wait (the
+ * only syscall of the library on this path once connections are set up:
+ * registration and removal are one epoll_ctl each per connection).
+ */
+static void (*real_poll)(wire_poller_t *, int64_t);
+
+static void counting_poll(wire_poller_t *p, int64_t timeout_ns)
+{
+	BUMP(echo_syscalls, 1);
+	real_poll(p, timeout_ns);
+}
+
+static void count_polls(void)
+{
+	wire_poller_t *p = wire_thread_get()->poller;
+	real_poll = p->poll;
+	p->poll = counting_poll;
+}
+
+static int wire_listen_fd;
+
+static void *wire_server_thread(void *arg)
+{
+	(void)arg;
+	pin(0);
+	echo_serve(wire_listen_fd, 1024);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The plain epoll server: level-triggered, one read and one write per event. */
+
+static int plain_listen_fd;
+
+static void *plain_server_thread(void *arg)
+{
+	struct epoll_event ev, evs[256];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	char buf[ECHO_BUF];
+
+	(void)arg;
+	pin(0);
+	ev.events = EPOLLIN;
+	ev.data.fd = plain_listen_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, plain_listen_fd, &ev);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 256, -1);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == plain_listen_fd) {
+				int c, one = 1;
+				while ((c = accept4(fd, NULL, NULL,
+						    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+					setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+					ev.events = EPOLLIN;
+					ev.data.fd = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
+				}
+				continue;
+			}
+			ssize_t r = read(fd, buf, sizeof(buf));
+			if (r <= 0) {
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				close(fd);
+				continue;
+			}
+			for (ssize_t off = 0; off < r;) {
+				ssize_t w = write(fd, buf + off, (size_t)(r - off));
+				if (w > 0)
+					off += w;
+				else if (w < 0 && errno != EAGAIN)
+					break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Closed-loop client.                                                 */
+
+static int port_of(int fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	return ntohs(sa.sin_port);
+}
+
+struct conn {
+	int fd;
+	int got;
+};
+
+/* Echoed messages per second over @ns, after a warm-up; libwire server
+ * syscalls in the same window into *@syscalls. */
+static double drive(int port, int64_t ns, double *syscalls)
+{
+	struct conn conns[CONNS];
+	struct epoll_event ev, evs[CONNS];
+	struct sockaddr_in sa;
+	char msg[MSG], buf[MSG];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	long done = 0, counted = 0;
+	unsigned long sys0 = 0;
+	int64_t start, measure_at, end;
+
+	memset(msg, 'm', sizeof(msg));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < CONNS; i++) {
+		int one = 1;
+		conns[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(conns[i].fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			perror("W5 client: connect");
+			exit(1);
+		}
+		setsockopt(conns[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conns[i].got = 0;
+		ev.events = EPOLLIN;
+		ev.data.ptr = &conns[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+		if (write(conns[i].fd, msg, MSG) != MSG) {
+			perror("W5 client: write");
+			exit(1);
+		}
+	}
+	start = bench_now_ns();
+	measure_at = start + WARMUP_NS;
+	end = measure_at + ns;
+	for (;;) {
+		int64_t now = bench_now_ns();
+		int n;
+		if (now >= end)
+			break;
+		if (!counted && now >= measure_at) {
+			counted = 1;
+			done = 0;
+			sys0 = __atomic_load_n(&echo_syscalls, __ATOMIC_RELAXED);
+		}
+		n = epoll_wait(ep, evs, CONNS, 100);
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+			ssize_t r = read(c->fd, buf, (size_t)(MSG - c->got));
+			if (r <= 0) {
+				fprintf(stderr, "W5 client: connection lost\n");
+				exit(1);
+			}
+			c->got += (int)r;
+			if (c->got < MSG)
+				continue;
+			c->got = 0;
+			done++;
+			if (write(c->fd, msg, MSG) != MSG) {
+				perror("W5 client: write");
+				exit(1);
+			}
+		}
+	}
+	*syscalls = (double)(__atomic_load_n(&echo_syscalls, __ATOMIC_RELAXED) - sys0) /
+		    (double)(done ? done : 1);
+	for (int i = 0; i < CONNS; i++)
+		close(conns[i].fd);
+	close(ep);
+	return (double)done * 1e9 / (double)ns;
+}
+
+struct drive_arg {
+	int port;
+	double rps, syscalls;
+};
+
+static void *drive_thread(void *arg)
+{
+	struct drive_arg *d = arg;
+	pin(1);
+	d->rps = drive(d->port, RUN_NS, &d->syscalls);
+	return NULL;
+}
+
+static double drive_pinned(int port, double *syscalls)
+{
+	struct drive_arg d = {.port = port};
+	pthread_t th;
+	pthread_create(&th, NULL, drive_thread, &d);
+	pthread_join(th, NULL);
+	usleep(50 * 1000); /* let the server reap the connections */
+	*syscalls = d.syscalls;
+	return d.rps;
+}
+
+int main(void)
+{
+	int runs = bench_runs(3);
+	double wire_rps[16], plain_rps[16], sys[16], ignored, mw, mp;
+	pthread_t th;
+
+	if (runs > 16)
+		runs = 16;
+	signal(SIGPIPE, SIG_IGN);
+	wire_listen_fd = echo_listen(0);
+	plain_listen_fd = echo_listen(0);
+	if (wire_listen_fd < 0 || plain_listen_fd < 0) {
+		perror("W5 echo: listen on 127.0.0.1");
+		return 1;
+	}
+	pthread_create(&th, NULL, wire_server_thread, NULL);
+	pthread_create(&th, NULL, plain_server_thread, NULL);
+	usleep(50 * 1000);
+	for (int i = 0; i < runs; i++) {
+		plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &ignored);
+		wire_rps[i] = drive_pinned(port_of(wire_listen_fd), &sys[i]);
+	}
+	mw = bench_median(wire_rps, runs);
+	mp = bench_median(plain_rps, runs);
+	printf("W5 echo: %.0f req/s (plain epoll server %.0f req/s, ratio %.2fx; libwire server "
+	       "%.2f syscalls/message; %d connections, %d-byte messages, %d runs of %.1f s)\n",
+	       mw, mp, mw / mp, bench_median(sys, runs), CONNS, MSG, runs, RUN_NS / 1e9);
+	return 0;
+}
