@@ -17,4 +17,5 @@ if [ -x /usr/bin/time ]; then
 else
 	"$tmp/gob" w4 | sed 's/^/Go baseline: /'
 fi
+GOMAXPROCS=1 "$tmp/gob" w7 100000 | sed 's/^/Go baseline: /'
 exit 0

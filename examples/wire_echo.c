@@ -2,11 +2,11 @@
  * wire_echo PORT [MAX_CONNECTIONS] - a TCP echo server on 127.0.0.1, one
  * wire per connection, on one OS thread.
  *
- * The connection wires come from a fixed set of slots (wire + stack, the
- * stack allocated on first use and kept) reused LIFO, so that a busy
- * server reuses cache-hot stacks and never maps memory per connection.
- * (This is what wire_pool.h provides; the example should switch to it.)
- * When every slot is taken, the acceptor waits for a connection to end.
+ * The connection wires come from a wire_pool (entries in one array, each
+ * stack mapped on first use and kept, reused LIFO), so a busy server runs
+ * on cache-hot stacks and maps no memory per connection. When every entry
+ * is taken, the acceptor blocks in wire_pool_alloc_block() until a
+ * connection ends.
  *
  * Each connection follows the rule of wire_fd.h: try the I/O first, wait
  * only when it could not complete. A read that returns less than the
@@ -32,6 +32,7 @@
 
 #include "wire.h"
 #include "wire_fd.h"
+#include "wire_pool.h"
 
 #ifndef WIRE_ECHO_COUNT
 #define WIRE_ECHO_COUNT(n) ((void)0)
@@ -43,19 +44,9 @@
 #define ECHO_STACK (16 * 1024)
 #define ECHO_BUF   4096
 
-struct echo_slot {
-	wire_t wire;
-	void *stack;
-	int fd;
-	struct echo_slot *next_free;
-	struct echo_server *server;
-};
-
 struct echo_server {
-	struct echo_slot *slots;
-	struct echo_slot *free_list; /* LIFO */
-	unsigned nslots;
-	wire_t *acceptor_parked; /* the acceptor, while it waits for a free slot */
+	wire_pool_t pool;
+	wire_pool_entry_t *entries;
 	wire_fd_state_t listen_state;
 	wire_t acceptor;
 	char acceptor_stack[ECHO_STACK];
@@ -84,12 +75,10 @@ static int echo_write_all(wire_fd_state_t *st, const char *buf, size_t len)
 
 static void echo_connection(void *arg)
 {
-	struct echo_slot *slot = arg;
-	struct echo_server *srv = slot->server;
 	wire_fd_state_t st;
 	char buf[ECHO_BUF];
 
-	wire_fd_mode_init(&st, slot->fd);
+	wire_fd_mode_init(&st, (int)(intptr_t)arg);
 	if (wire_fd_mode_read(&st) == 0) {
 		for (;;) {
 			ssize_t r = read(st.fd, buf, sizeof(buf));
@@ -108,27 +97,7 @@ static void echo_connection(void *arg)
 	}
 	wire_fd_close(&st);
 	WIRE_ECHO_COUNT(1);
-	/* This wire ends without yielding: its slot may be handed out now. */
-	slot->next_free = srv->free_list;
-	srv->free_list = slot;
-	if (srv->acceptor_parked)
-		wire_resume(srv->acceptor_parked);
-}
-
-static struct echo_slot *echo_take_slot(struct echo_server *srv)
-{
-	struct echo_slot *slot;
-
-	while (!srv->free_list) {
-		srv->acceptor_parked = &srv->acceptor;
-		wire_suspend();
-		srv->acceptor_parked = NULL;
-	}
-	slot = srv->free_list;
-	if (!slot->stack && !(slot->stack = malloc(ECHO_STACK)))
-		return NULL;
-	srv->free_list = slot->next_free;
-	return slot;
+	/* Returning gives the pool entry back. */
 }
 
 static void echo_acceptor(void *arg)
@@ -141,20 +110,10 @@ static void echo_acceptor(void *arg)
 		return;
 	}
 	for (;;) {
-		struct echo_slot *slot = echo_take_slot(srv);
-		int one = 1, fd;
-
-		if (!slot) {
-			perror("wire_echo: stack");
-			wire_fd_wait_msec(100);
-			continue;
-		}
-		fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int one = 1;
+		int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		WIRE_ECHO_COUNT(1);
 		if (fd < 0) {
-			/* Give the slot back until a connection comes. */
-			slot->next_free = srv->free_list;
-			srv->free_list = slot;
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) {
 				if (wire_fd_wait(ls) != 0)
 					return;
@@ -168,9 +127,12 @@ static void echo_acceptor(void *arg)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		WIRE_ECHO_COUNT(1);
-		slot->fd = fd;
-		wire_init(&slot->wire, "echo connection", echo_connection, slot, slot->stack,
-			  ECHO_STACK);
+		/* Blocks while every connection wire is busy. */
+		if (!wire_pool_alloc_block(&srv->pool, "echo connection", echo_connection,
+					   (void *)(intptr_t)fd)) {
+			perror("wire_echo: connection wire");
+			close(fd);
+		}
 	}
 }
 
@@ -204,14 +166,10 @@ static int echo_serve(int listen_fd, unsigned max_conn)
 	static wire_thread_t thread;
 	struct echo_server *srv = calloc(1, sizeof(*srv));
 
-	if (!srv || !(srv->slots = calloc(max_conn, sizeof(*srv->slots))))
+	if (!srv || !(srv->entries = calloc(max_conn, sizeof(*srv->entries))))
 		return -1;
-	srv->nslots = max_conn;
-	for (unsigned i = max_conn; i-- > 0;) {
-		srv->slots[i].server = srv;
-		srv->slots[i].next_free = srv->free_list;
-		srv->free_list = &srv->slots[i];
-	}
+	if (wire_pool_init(&srv->pool, srv->entries, max_conn, ECHO_STACK) != 0)
+		return -1;
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0)
 		return -1;
