@@ -16,11 +16,12 @@
 #include "wire.h"
 #include "coro.h"
 #include "list.h"
+#include "wire_internal.h"
 
 /* Switches between two looks at timers and the poller while wires are busy. */
 #define POLL_INTERVAL 64
 
-static __thread wire_thread_t *self __attribute__((tls_model("initial-exec")));
+__thread wire_thread_t *wire__self __attribute__((tls_model("initial-exec")));
 
 static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
 {
@@ -120,7 +121,7 @@ void wire_timer_init(wire_timer_t *tm, void (*fire)(wire_timer_t *))
 
 void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 
 	if (!t)
 		misuse("wire_timer_start_at", "no scheduler on this thread (call wire_thread_init)");
@@ -137,7 +138,7 @@ int wire_timer_stop(wire_timer_t *tm)
 {
 	if (!tm->armed)
 		return 0;
-	heap_remove(self, tm);
+	heap_remove(wire__self, tm);
 	return 1;
 }
 
@@ -221,7 +222,7 @@ static void __attribute__((noreturn)) wire_main(void *arg)
 wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg, void *stack,
 		  unsigned stack_size)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 
 	if (!w || !entry || !stack || stack_size < WIRE_STACK_MIN || !t) {
 		errno = EINVAL;
@@ -239,7 +240,7 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 
 void wire_yield(void)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 	wire_t *cur = current_or_die(t, "wire_yield");
 	wire_coro_t *to;
 
@@ -252,7 +253,7 @@ void wire_yield(void)
 
 void wire_suspend(void)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 	wire_t *cur = current_or_die(t, "wire_suspend");
 
 	cur->state = WIRE_SUSPENDED;
@@ -268,7 +269,7 @@ void wire_resume(wire_t *w)
 	if (!w || w->state != WIRE_SUSPENDED)
 		return;
 	t = w->thread;
-	if (__builtin_expect(t != self, 0))
+	if (__builtin_expect(t != wire__self, 0))
 		misuse("wire_resume", "the wire belongs to the scheduler of another OS thread");
 	unlink_node(&w->link);
 	t->num_suspended--;
@@ -288,7 +289,7 @@ static void sleeper_fire(wire_timer_t *tm)
 
 int wire_sleep_ns(int64_t ns)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 	struct sleeper s;
 
 	s.wire = current_or_die(t, "wire_sleep_ns");
@@ -314,7 +315,7 @@ static void sleep_until(int64_t deadline)
 
 void wire_thread_run(void)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 
 	if (!t)
 		misuse("wire_thread_run", "no scheduler on this thread (call wire_thread_init)");
@@ -376,17 +377,17 @@ void wire_thread_init(wire_thread_t *t)
 	coro_init_self(&t->grave);
 	t->grave.tsan_fiber = NULL;
 	t->report_deadlock = env && *env && strcmp(env, "0") != 0;
-	self = t;
+	wire__self = t;
 }
 
 unsigned wire_thread_suspended(void)
 {
-	return self ? self->num_suspended : 0;
+	return wire__self ? wire__self->num_suspended : 0;
 }
 
 void wire_thread_report_suspended(void)
 {
-	wire_thread_t *t = self;
+	wire_thread_t *t = wire__self;
 	wire_list_t *n;
 
 	if (!t)
@@ -400,25 +401,25 @@ void wire_thread_report_suspended(void)
 
 void wire_thread_set_deadlock_report(int enable)
 {
-	if (self)
-		self->report_deadlock = enable != 0;
+	if (wire__self)
+		wire__self->report_deadlock = enable != 0;
 }
 
 void wire_thread_set_poller(wire_poller_t *p)
 {
-	if (!self)
+	if (!wire__self)
 		misuse("wire_thread_set_poller", "no scheduler on this thread (call wire_thread_init)");
-	self->poller = p;
+	wire__self->poller = p;
 }
 
 wire_thread_t *wire_thread_get(void)
 {
-	return self;
+	return wire__self;
 }
 
 wire_t *wire_get_current(void)
 {
-	return self ? self->current : NULL;
+	return wire__self ? wire__self->current : NULL;
 }
 
 const char *wire_get_name(void)

@@ -18,6 +18,7 @@
 
 #include "wire_channel.h"
 #include "list.h"
+#include "wire_internal.h"
 
 enum { RECV_IDLE, RECV_QUEUED, RECV_NOTIFIED, RECV_DONE };
 
@@ -38,7 +39,7 @@ static void __attribute__((noreturn, cold)) outside_wire(const char *call)
 
 static inline wire_t *blocking_wire(const char *call)
 {
-	wire_t *w = wire_get_current();
+	wire_t *w = wire__current();
 
 	if (__builtin_expect(w == NULL, 0))
 		outside_wire(call);

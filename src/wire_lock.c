@@ -10,6 +10,7 @@
 
 #include "wire_lock.h"
 #include "list.h"
+#include "wire_internal.h"
 
 /* A blocked wire; lives on its stack. */
 struct lock_waiter {
@@ -26,7 +27,7 @@ static void __attribute__((noreturn, cold)) misuse(const char *call, const char 
 
 static inline wire_t *blocking_wire(const char *call)
 {
-	wire_t *w = wire_get_current();
+	wire_t *w = wire__current();
 
 	if (__builtin_expect(w == NULL, 0))
 		misuse(call, "called outside a wire (only a running wire can block)");

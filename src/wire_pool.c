@@ -32,6 +32,7 @@
 #include "wire_pool.h"
 #include "wire_stack.h"
 #include "list.h"
+#include "wire_internal.h"
 
 /* A caller parked in wire_pool_alloc_block(); lives on that wire's stack. */
 struct pool_waiter {
@@ -172,7 +173,7 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 	struct pool_waiter w;
 	wire_pool_entry_t *e;
 
-	w.wire = wire_get_current();
+	w.wire = wire__current();
 	if (!w.wire)
 		misuse("wire_pool_alloc_block",
 		       "called outside a wire (only a running wire can block)");

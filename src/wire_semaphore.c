@@ -11,6 +11,7 @@
 
 #include "wire_semaphore.h"
 #include "list.h"
+#include "wire_internal.h"
 
 /* A blocked wire; lives on its stack. */
 struct sem_waiter {
@@ -39,7 +40,7 @@ void wire_sem_take(wire_sem_t *s)
 		s->count--;
 		return;
 	}
-	me.wire = wire_get_current();
+	me.wire = wire__current();
 	if (!me.wire)
 		misuse("wire_sem_take", "called outside a wire (only a running wire can block)");
 	me.granted = 0;

@@ -15,6 +15,7 @@
 
 #include "wire_stack.h"
 #include "sys.h"
+#include "wire_internal.h"
 
 /* Alternate signal stack mapped when the thread has none big enough. */
 #define ALTSTACK_SIZE (64 * 1024)
@@ -170,7 +171,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uctx)
 	int saved_errno = errno;
 	const char *signame = sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
 	uintptr_t addr = (uintptr_t)si->si_addr;
-	wire_t *w = wire_get_current();
+	wire_t *w = wire__current();
 	struct line l = {.len = 0};
 
 	(void)uctx;

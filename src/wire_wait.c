@@ -9,10 +9,11 @@
 
 #include "wire_wait.h"
 #include "list.h"
+#include "wire_internal.h"
 
 static wire_t *waiting_wire(const char *call)
 {
-	wire_t *w = wire_get_current();
+	wire_t *w = wire__current();
 	if (!w) {
 		fprintf(stderr, "libwire: %s: called outside a wire (only a running wire can block)\n",
 			call);
