@@ -39,6 +39,7 @@
 
 #include "wire_io.h"
 #include "wire_io_internal.h"
+#include "wire_internal.h"
 #include "list.h"
 
 #define DEFAULT_THREADS 4
@@ -383,7 +384,7 @@ static void ctx_close(struct wio_ctx *c)
 /* Wait until every call of @c is back. */
 static void ctx_drain(struct wio_ctx *c)
 {
-	wire_t *self = wire_get_current();
+	wire_t *self = wire__current();
 
 	if (self) {
 		while (c->busy) {
@@ -416,7 +417,7 @@ static struct wio_ctx *enter(void)
 	struct wio_ctx *c = &tctx;
 	unsigned gen;
 
-	if (!wire_get_current())
+	if (!wire__current())
 		return NULL;
 	gen = atomic_load_explicit(&live_gen, memory_order_acquire);
 	if (__builtin_expect(c->gen != gen, 0)) {
@@ -437,7 +438,7 @@ static struct wio_ctx *enter(void)
 /* Hand @r off and park the calling wire until it is done. */
 static long issue(struct wio_ctx *c, struct wio_req *r)
 {
-	r->wire = wire_get_current();
+	r->wire = wire__current();
 	r->ctx = c;
 	r->done = 0;
 	c->busy++;
