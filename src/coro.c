@@ -8,6 +8,11 @@
 
 #ifdef WIRE_VALGRIND
 int wire_coro_on_valgrind;
+
+static void __attribute__((constructor)) detect_valgrind(void)
+{
+	wire_coro_on_valgrind = RUNNING_ON_VALGRIND != 0;
+}
 #endif
 
 #ifdef WIRE_ASAN

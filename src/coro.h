@@ -101,20 +101,12 @@ void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
 
 #ifdef WIRE_VALGRIND
 /*
- * Nonzero when running under valgrind, set by coro_detect_valgrind(): the
- * stack registration is skipped otherwise, so a build with the hooks costs
- * nothing on the spawn path outside valgrind.
+ * Nonzero when running under valgrind, set once when the library loads:
+ * the stack registration is skipped otherwise, so a build with the hooks
+ * costs nothing on the spawn path outside valgrind.
  */
 extern int wire_coro_on_valgrind;
 #endif
-
-/* Look once, at scheduler start, whether valgrind is watching. */
-static inline void coro_detect_valgrind(void)
-{
-#ifdef WIRE_VALGRIND
-	wire_coro_on_valgrind = RUNNING_ON_VALGRIND != 0;
-#endif
-}
 
 #ifdef WIRE_ASAN
 /* The context being left, so the arriving side can learn its stack bounds. */

@@ -32,6 +32,7 @@
 #include "list.h"
 #include "sys.h"
 #include "wire_internal.h"
+#include "coro.h"
 
 /* Events fetched per epoll_wait. */
 #define MAX_EVENTS 128
@@ -266,6 +267,10 @@ static int poller_setup(void)
 	if (P.gen == 0) /* wrapped: 0 means "none" */
 		P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
 	list_init(&P.chained);
+#ifdef WIRE_VALGRIND
+	/* valgrind does not know epoll_pwait2 and warns at the first call. */
+	P.no_pwait2 = wire_coro_on_valgrind;
+#endif
 	wire_thread_set_poller(&P.base);
 	return 0;
 }
