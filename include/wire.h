@@ -59,7 +59,7 @@ typedef struct wire {
 
 /*
  * A timer of the scheduler. Timers cost no syscall and no file descriptor:
- * they sit in a pairing heap in the scheduler and bound how long the thread
+ * they sit in the scheduler (a sorted list and a pairing heap) and bound how long the thread
  * may block when no wire is ready. @fire runs on the scheduler's own stack,
  * outside any wire, so it must not block; it typically resumes a wire.
  */
@@ -69,7 +69,7 @@ typedef struct wire_timer {
 	struct wire_timer *prev; /* parent if first child, else left sibling */
 	int64_t deadline;        /* CLOCK_MONOTONIC, nanoseconds */
 	void (*fire)(struct wire_timer *);
-	int armed;
+	int armed; /* nonzero while armed */
 } wire_timer_t;
 
 /*
@@ -96,6 +96,8 @@ typedef struct wire_thread {
 	wire_coro_t sched;       /* context of wire_thread_run() */
 	wire_coro_t grave;       /* scratch context for a wire that is ending */
 	wire_timer_t *timers;    /* pairing heap root */
+	wire_timer_t *tlist_head; /* timers armed in deadline order (see wire.c) */
+	wire_timer_t *tlist_tail;
 	unsigned num_timers;
 	wire_poller_t *poller;
 	int64_t now;             /* clock cached by the scheduler loop */

@@ -44,7 +44,18 @@ static inline void unlink_node(wire_list_t *n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Timers: an intrusive pairing heap ordered by deadline.              */
+/* Timers.                                                             */
+/*
+ * Most programs arm timers with one duration (a sleep, an idle timeout of
+ * every connection), so deadlines mostly arrive in increasing order. A
+ * timer whose deadline is not earlier than the last one in the list is
+ * appended to a sorted doubly linked list: arming, stopping and firing it
+ * is O(1) and touches only its neighbours. Any other timer goes to an
+ * intrusive pairing heap. The earliest timer is the head of one of the
+ * two. In the list, sibling links forward and prev backward.
+ */
+
+enum { TIMER_IDLE, TIMER_IN_HEAP, TIMER_IN_LIST };
 
 static wire_timer_t *heap_meld(wire_timer_t *a, wire_timer_t *b)
 {
@@ -109,8 +120,38 @@ static void heap_remove(wire_thread_t *t, wire_timer_t *tm)
 			tm->sibling->prev = tm->prev;
 		t->timers = heap_meld(t->timers, sub);
 	}
-	tm->armed = 0;
+	tm->armed = TIMER_IDLE;
 	t->num_timers--;
+}
+
+static void timer_remove(wire_thread_t *t, wire_timer_t *tm)
+{
+	if (tm->armed == TIMER_IN_HEAP) {
+		heap_remove(t, tm);
+		return;
+	}
+	if (tm->prev)
+		tm->prev->sibling = tm->sibling;
+	else
+		t->tlist_head = tm->sibling;
+	if (tm->sibling)
+		tm->sibling->prev = tm->prev;
+	else
+		t->tlist_tail = tm->prev;
+	tm->armed = TIMER_IDLE;
+	t->num_timers--;
+}
+
+/* The armed timer with the earliest deadline, or NULL. */
+static inline wire_timer_t *timer_first(const wire_thread_t *t)
+{
+	wire_timer_t *h = t->timers, *l = t->tlist_head;
+
+	if (!h)
+		return l;
+	if (!l)
+		return h;
+	return l->deadline <= h->deadline ? l : h;
 }
 
 void wire_timer_init(wire_timer_t *tm, void (*fire)(wire_timer_t *))
@@ -126,11 +167,22 @@ void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
 	if (!t)
 		misuse("wire_timer_start_at", "no scheduler on this thread (call wire_thread_init)");
 	if (tm->armed)
-		heap_remove(t, tm);
+		timer_remove(t, tm);
 	tm->deadline = deadline_ns;
-	tm->child = tm->sibling = tm->prev = NULL;
-	tm->armed = 1;
-	t->timers = heap_meld(t->timers, tm);
+	tm->child = tm->sibling = NULL;
+	if (!t->tlist_tail || deadline_ns >= t->tlist_tail->deadline) {
+		tm->prev = t->tlist_tail;
+		if (t->tlist_tail)
+			t->tlist_tail->sibling = tm;
+		else
+			t->tlist_head = tm;
+		t->tlist_tail = tm;
+		tm->armed = TIMER_IN_LIST;
+	} else {
+		tm->prev = NULL;
+		tm->armed = TIMER_IN_HEAP;
+		t->timers = heap_meld(t->timers, tm);
+	}
 	t->num_timers++;
 }
 
@@ -138,7 +190,7 @@ int wire_timer_stop(wire_timer_t *tm)
 {
 	if (!tm->armed)
 		return 0;
-	heap_remove(wire__self, tm);
+	timer_remove(wire__self, tm);
 	return 1;
 }
 
@@ -153,9 +205,11 @@ int64_t wire_now_ns(void)
 static void fire_timers(wire_thread_t *t)
 {
 	t->now = wire_now_ns();
-	while (t->timers && t->timers->deadline <= t->now) {
-		wire_timer_t *tm = t->timers;
-		heap_remove(t, tm);
+	for (;;) {
+		wire_timer_t *tm = timer_first(t);
+		if (!tm || tm->deadline > t->now)
+			break;
+		timer_remove(t, tm);
 		tm->fire(tm);
 	}
 }
@@ -324,6 +378,7 @@ void wire_thread_run(void)
 	t->in_run = 1;
 	for (;;) {
 		wire_poller_t *p = t->poller;
+		wire_timer_t *first;
 		int polling;
 		wire_t *w;
 
@@ -343,16 +398,17 @@ void wire_thread_run(void)
 			coro_switch(&t->sched, &w->coro);
 			continue;
 		}
+		first = timer_first(t);
 		if (polling) {
 			int64_t timeout = -1;
-			if (t->timers) {
-				timeout = t->timers->deadline - t->now;
+			if (first) {
+				timeout = first->deadline - t->now;
 				if (timeout < 0)
 					timeout = 0;
 			}
 			p->poll(p, timeout);
-		} else if (t->timers) {
-			sleep_until(t->timers->deadline);
+		} else if (first) {
+			sleep_until(first->deadline);
 		} else {
 			break;
 		}

@@ -498,3 +498,56 @@ TEST(timers_fire_in_deadline_order)
 	CHECK_EQ(timer_fired[8], fire_seq); /* moved last, fired last */
 	CHECK(!timers[8].armed);
 }
+
+#define RT 2000
+static wire_timer_t rtimers[RT];
+static int rt_fired[RT], rt_expect[RT];
+static int64_t rt_last_deadline;
+static int rt_order_ok = 1;
+
+static void rt_fire(wire_timer_t *t)
+{
+	if (t->deadline < rt_last_deadline)
+		rt_order_ok = 0;
+	rt_last_deadline = t->deadline;
+	rt_fired[t - rtimers]++;
+}
+
+static void random_timer_driver(void *arg)
+{
+	uint64_t seed = 12345;
+	int64_t now = wire_now_ns();
+	(void)arg;
+	/* Increasing, decreasing and equal deadlines, stops and re-arms: the
+	 * sorted list and the heap must together fire in deadline order. */
+	for (int i = 0; i < RT; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		wire_timer_init(&rtimers[i], rt_fire);
+		int64_t off = (i % 3 == 0) ? (int64_t)i * 5000 : (int64_t)((seed >> 33) % 20000000);
+		wire_timer_start_at(&rtimers[i], now + off);
+		rt_expect[i] = 1;
+	}
+	for (int i = 0; i < RT; i += 4) {
+		CHECK_EQ(wire_timer_stop(&rtimers[i]), 1);
+		rt_expect[i] = 0;
+	}
+	for (int i = 1; i < RT; i += 4) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		wire_timer_start_at(&rtimers[i], now + (int64_t)((seed >> 33) % 20000000));
+	}
+	wire_sleep_ns(40 * 1000000);
+}
+
+TEST(timers_random_arm_stop_rearm)
+{
+	static char s[STACK];
+	static wire_t w;
+
+	wire_thread_init(&thread);
+	wire_init(&w, "timers", random_timer_driver, NULL, s, STACK);
+	wire_thread_run();
+	CHECK(rt_order_ok);
+	for (int i = 0; i < RT; i++)
+		CHECK_EQ(rt_fired[i], rt_expect[i]);
+	CHECK_EQ(thread.num_timers, 0);
+}
