@@ -1,0 +1,184 @@
+/*
+ * wire_fd.h - fd readiness on epoll, inside the scheduler.
+ *
+ * wire_fd_init() gives the calling thread's scheduler an epoll poller. A
+ * wire then waits for an fd through a wire_fd_state_t (caller memory, one
+ * per fd and thread, shared by every wire of the thread that uses the fd).
+ *
+ * Registration: the fd is added to epoll once, edge-triggered, for input,
+ * output and hang-up at the same time, by the first wire_fd_mode_read() or
+ * wire_fd_mode_write(). From then on the poller records the readiness it
+ * sees in the state, and a read/write loop costs no epoll_ctl per wait:
+ * switching between read and write mode is a field store. The scheduler
+ * blocks in epoll_wait only when no wire is ready (bounded by the nearest
+ * timer), and looks without blocking every 64 switches while wires are
+ * busy, so fds are not starved and busy wires pay no syscall per switch.
+ *
+ * Readiness is consumed per wait. The readiness of a direction (read or
+ * write) seen since the last wait of that direction is kept in the state,
+ * so readiness that arrived while no wire was waiting wakes the next wait
+ * at once; a wait that returns (or a chained wait that is armed) clears
+ * it. The contract that makes this exact under edge triggering:
+ *
+ *   try the read/write first; wait only after it failed with EAGAIN
+ *   (or, for a stream socket or a pipe, returned less than asked).
+ *
+ * Anything that arrives after that call produces a new edge, so no wakeup
+ * is lost. Wakeups may be spurious (the I/O then fails with EAGAIN again:
+ * retry). A hang-up (EPOLLHUP) is sticky: every later wait returns at once.
+ * An error (EPOLLERR) or a peer shutdown (EPOLLRDHUP) wakes the waiters
+ * like readiness does; the next read/write reports it.
+ *
+ * A reader and a writer may wait on the same fd at once: they share the
+ * state, the reader waits with wire_fd_wait_read() (or wire_fd_wait() in
+ * read mode) and the writer with wire_fd_wait_write(). Several wires
+ * waiting in the same direction are all woken.
+ *
+ * Closing: release an fd with wire_fd_close(), or call wire_fd_mode_none()
+ * before closing it yourself. Both remove the fd from epoll before the
+ * number can be reused, so a later fd with the same number never sees
+ * stale events; wire_fd_close() also wakes the fd's waiters, whose waits
+ * then fail with EBADF. A state that is chained in a wait list must be
+ * unchained before its memory is reused.
+ *
+ * fork(): a child inherits the parent's epoll instance, which it must not
+ * use (events would be taken from the parent). A child that wants wires
+ * and fds calls wire_thread_init() and wire_fd_init() again: that creates
+ * a fresh epoll, and states are added to it again on their next use. A
+ * child that polls the inherited instance without doing so aborts with a
+ * message.
+ *
+ * Timers do not use fds: see wire_fd_wait_msec() and wire_timeout.h.
+ */
+#ifndef WIRE_FD_H
+#define WIRE_FD_H
+
+#include "wire.h"
+#include "wire_wait.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Modes of a state: what wire_fd_wait() and wire_fd_wait_list_chain() wait for. */
+enum wire_fd_mode {
+	WIRE_FD_MODE_NONE = 0, /* not watched (not in epoll) */
+	WIRE_FD_MODE_READ,
+	WIRE_FD_MODE_WRITE,
+};
+
+/* One direction of a state. Private. */
+typedef struct wire_fd_dir {
+	wire_list_t parked;  /* records of wires parked in a wait of this direction */
+	wire_wait_t wait;    /* the wait wire_fd_wait_list_chain() chains */
+	wire_list_t counted; /* node in the poller's list while @wait counts as pending */
+} wire_fd_dir_t;
+
+/*
+ * Readiness state of one fd for the wires of one thread. Caller memory;
+ * initialize with wire_fd_mode_init(). Read @fd freely (wire_fd_close()
+ * sets it to -1); treat the other fields as private.
+ */
+typedef struct wire_fd_state {
+	int fd;
+	int mode;	      /* enum wire_fd_mode */
+	unsigned ready;	      /* readiness seen and not consumed (private bits) */
+	unsigned gen;	      /* poller generation the fd is registered with, 0: none */
+	wire_fd_dir_t dir[2]; /* [0] read, [1] write */
+} wire_fd_state_t;
+
+/*
+ * Set up the calling thread's poller: create its epoll instance and
+ * install it in the scheduler (wire_thread_set_poller()). Call after
+ * wire_thread_init(), outside any wire. Calling it again (in particular in
+ * a child after fork()) replaces the epoll instance by a fresh one; fds are
+ * then registered again on their next mode change or wait. The poller's
+ * memory is per-thread and owned by the library. Returns 0, or -1 with
+ * errno (EINVAL: no scheduler on this thread or called from a wire; the
+ * errors of epoll_create1), in which case nothing changed.
+ */
+int wire_fd_init(void);
+
+/*
+ * Prepare @state for @fd in mode none: nothing is registered and no
+ * syscall is made. @state must not be in use.
+ */
+void wire_fd_mode_init(wire_fd_state_t *state, int fd);
+
+/*
+ * Make wire_fd_wait() wait until the fd is readable. The first change out
+ * of mode none registers the fd with epoll (one epoll_ctl); later changes
+ * make no syscall. Returns 0, or -1 with errno: EBADF (fd -1 or closed),
+ * EPERM (an fd epoll cannot watch, such as a regular file), EINVAL (no
+ * wire_fd_init() on this thread), ENOMEM/ENOSPC; the state is then as it
+ * was.
+ */
+int wire_fd_mode_read(wire_fd_state_t *state);
+
+/* As wire_fd_mode_read(), for writability. */
+int wire_fd_mode_write(wire_fd_state_t *state);
+
+/*
+ * Stop watching: remove the fd from epoll (one epoll_ctl if it was
+ * registered) and forget its readiness. Wires parked on the state wake
+ * and their wait fails with EINVAL; a chained wait of the state is
+ * triggered. Afterwards the caller may close the fd and reuse the memory.
+ * Returns 0, or -1 with errno from epoll_ctl (EBADF: the fd was already
+ * closed), the state then being as it was.
+ */
+int wire_fd_mode_none(wire_fd_state_t *state);
+
+/*
+ * Block the calling wire until the fd is ready in the state's mode (read
+ * or write), hung up or in error; returns at once if such readiness was
+ * seen since the last wait of that direction, and consumes it. Returns 0
+ * (ready, or a spurious wakeup: retry the I/O), or -1 with errno: EBADF
+ * (closed state, fd -1, or the fd was closed by wire_fd_close() while
+ * waiting), EINVAL (mode none, or wire_fd_mode_none() while waiting).
+ * Aborts outside a wire.
+ */
+int wire_fd_wait(wire_fd_state_t *state);
+
+/*
+ * Like wire_fd_wait() in read (write) mode whatever the state's mode is;
+ * the state must be watched (mode read or write). For a reader and a
+ * writer waiting on one fd at once.
+ */
+int wire_fd_wait_read(wire_fd_state_t *state);
+int wire_fd_wait_write(wire_fd_state_t *state);
+
+/*
+ * Arm the state's wait for its mode's direction and chain it to @wl, so
+ * that wire_list_wait(@wl) returns it once the fd is ready (hung up, in
+ * error). Readiness already seen triggers it at once (and is consumed). A
+ * closed state, or one in mode none, triggers it at once too: the next
+ * I/O reports the error. Chain again before every wait; unchain it
+ * (wire_wait_unchain(), the wait being state->dir[i].wait for the
+ * direction chained) before the list goes away. Never blocks. Returns the
+ * chained wait.
+ */
+wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *state);
+
+/*
+ * Sleep for @msecs milliseconds on the scheduler's timers (no syscall and
+ * no fd of its own); @msecs <= 0 yields once. Returns 0. Aborts outside a
+ * wire.
+ */
+int wire_fd_wait_msec(int msecs);
+
+/*
+ * Close the fd of @state: remove it from epoll, wake every wire waiting on
+ * it (their wait returns -1 with EBADF; @state->fd is -1 from now on, so
+ * I/O through it fails with EBADF), trigger its chained wait, then
+ * close(2) the fd. Returns close's result (0, or -1 with errno; the fd is
+ * released either way, as close(2) does), or -1 with EBADF if the state
+ * had no fd. Never blocks. Woken waiters do not touch @state again, so
+ * its memory may be reused as soon as this returns, unless its wait is
+ * still chained in a wait list.
+ */
+int wire_fd_close(wire_fd_state_t *state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,457 @@
+/*
+ * wire_fd - fd readiness on epoll inside the scheduler. See wire_fd.h.
+ *
+ * Every fd is registered once, edge-triggered, for input, output and
+ * hang-up. The poller keeps what it sees in the fd's state: an event of a
+ * direction with a wire parked (or a chained wait armed) in that direction
+ * is handed to it and so consumed; with nobody waiting it is recorded and
+ * consumed by the next wait. A woken waiter learns its outcome from its
+ * own record on its stack and never reads the state again, so the state
+ * may be closed and its memory reused while woken waiters are still queued.
+ *
+ * pending (what keeps wire_thread_run() going) counts the parked wires and
+ * the chained waits armed in a list. A chained wait can be dropped without
+ * this layer knowing (the list returned another source and unchained it):
+ * before blocking without a timeout, the poller forgets the chained waits
+ * that are unchained or whose list has no parked wire. That is exact: when
+ * no wire is ready and no timer is armed, only a wire parked on a list can
+ * still be woken through the list.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wire_fd.h"
+#include "list.h"
+#include "sys.h"
+
+/* Events fetched per epoll_wait. */
+#define MAX_EVENTS 128
+
+/* Private bits of wire_fd_state_t.ready. */
+#define READY_READ  1u
+#define READY_WRITE 2u
+#define READY_HUP   4u /* sticky: every wait returns at once */
+
+struct fd_poller {
+	wire_poller_t base;
+	int epfd;
+	unsigned gen;	     /* 0: no usable epoll on this thread */
+	unsigned parked;     /* wires parked in wire_fd_wait*() */
+	unsigned nchained;   /* chained waits counted as pending */
+	wire_list_t chained; /* their wire_fd_dir_t.counted nodes */
+	int forked;	     /* inherited across fork(): must not be polled */
+	int no_pwait2;	     /* epoll_pwait2 is missing: use epoll_wait */
+};
+
+/* A wire parked in a wait, on its own stack. */
+struct parked {
+	wire_list_t link;
+	wire_t *wire;
+	int err; /* -1 while parked; then 0 (ready) or the errno of the wait */
+};
+
+static __thread struct fd_poller P;
+static unsigned gen_counter;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
+{
+	fprintf(stderr, "libwire: %s: %s\n", call, what);
+	abort();
+}
+
+/* ------------------------------------------------------------------ */
+/* Syscall seam.                                                       */
+
+static inline int sys_epoll_create1(int flags)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_CREATE))
+		return -1;
+	return epoll_create1(flags);
+}
+
+static inline int sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_CTL))
+		return -1;
+	return epoll_ctl(epfd, op, fd, ev);
+}
+
+/* epoll_pwait2 (ns timeout) where the kernel has it, else epoll_wait (ms, rounded up). */
+static inline int sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int64_t timeout_ns)
+{
+	int ms;
+
+	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_WAIT))
+		return -1;
+	if (timeout_ns > 0 && !P.no_pwait2) {
+		struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
+				      .tv_nsec = timeout_ns % 1000000000};
+		int n = epoll_pwait2(epfd, ev, max, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		P.no_pwait2 = 1;
+	}
+	if (timeout_ns < 0)
+		ms = -1;
+	else if (timeout_ns >= (int64_t)INT_MAX * 1000000)
+		ms = INT_MAX;
+	else
+		ms = (int)((timeout_ns + 999999) / 1000000);
+	return epoll_wait(epfd, ev, max, ms);
+}
+
+static inline int sys_close(int fd)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
+		return -1;
+	return close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bookkeeping.                                                        */
+
+static inline void sync_pending(void)
+{
+	P.base.pending = P.parked + P.nchained;
+}
+
+/* Registered with this thread's current epoll instance. */
+static inline int live(const wire_fd_state_t *st)
+{
+	return st->gen != 0 && st->gen == P.gen;
+}
+
+static inline void uncount(wire_fd_dir_t *d)
+{
+	if (list_empty(&d->counted))
+		return;
+	list_del(&d->counted);
+	P.nchained--;
+}
+
+/*
+ * Hand readiness of direction @d to its waiters. Returns 1 if someone
+ * took it (so it is consumed), 0 if nobody waits.
+ */
+static int wake_dir(wire_fd_dir_t *d, int err)
+{
+	wire_list_t *n;
+	int taken = 0;
+
+	while ((n = list_pop(&d->parked))) {
+		struct parked *rec = wire_container_of(n, struct parked, link);
+		rec->err = err;
+		P.parked--;
+		wire_resume(rec->wire);
+		taken = 1;
+	}
+	if (!list_empty(&d->counted)) {
+		uncount(d);
+		wire_wait_resume(&d->wait);
+		taken = 1;
+	}
+	return taken;
+}
+
+/* Wake every waiter of @st with @err (the state stops being watched). */
+static void release(wire_fd_state_t *st, int err)
+{
+	wake_dir(&st->dir[0], err);
+	wake_dir(&st->dir[1], err);
+	sync_pending();
+}
+
+static void dispatch(wire_fd_state_t *st, uint32_t ev)
+{
+	if (ev & EPOLLHUP)
+		st->ready |= READY_HUP;
+	if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
+	    !wake_dir(&st->dir[0], 0))
+		st->ready |= READY_READ;
+	if ((ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !wake_dir(&st->dir[1], 0))
+		st->ready |= READY_WRITE;
+}
+
+/* Forget chained waits that can no longer wake anyone (see the top). */
+static void prune(void)
+{
+	wire_list_t *n = P.chained.next;
+
+	while (n != &P.chained) {
+		wire_list_t *next = n->next;
+		wire_fd_dir_t *d = wire_container_of(n, wire_fd_dir_t, counted);
+		if (!d->wait.list || !d->wait.list->waiter)
+			uncount(d);
+		n = next;
+	}
+	sync_pending();
+}
+
+static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	int n;
+
+	(void)p;
+	if (__builtin_expect(P.forked, 0))
+		misuse("wire_fd", "the epoll instance was inherited across fork(): call "
+				  "wire_thread_init() and wire_fd_init() in the child");
+	if (timeout_ns < 0) {
+		if (P.nchained)
+			prune();
+		if (P.base.pending == 0)
+			return;
+	}
+	n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+	if (n < 0) {
+		if (errno == EBADF || errno == EINVAL)
+			misuse("wire_fd", "epoll_wait failed: the poller's epoll fd was closed "
+					  "behind the library's back");
+		return; /* EINTR or an injected fault: the scheduler calls again */
+	}
+	for (int i = 0; i < n; i++)
+		dispatch(ev[i].data.ptr, ev[i].events);
+	sync_pending();
+}
+
+static void atfork_child(void)
+{
+	/* Only the forking thread exists in the child; its poller is shared. */
+	if (P.gen) {
+		P.forked = 1;
+		P.gen = 0;
+	}
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+/* ------------------------------------------------------------------ */
+/* API.                                                                */
+
+int wire_fd_init(void)
+{
+	wire_thread_t *t = wire_thread_get();
+	int ep;
+
+	if (!t || t->current) {
+		errno = EINVAL;
+		return -1;
+	}
+	ep = sys_epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -1;
+	pthread_once(&atfork_once, atfork_register);
+	if (P.base.poll) /* an earlier instance of this thread (or the parent's) */
+		sys_close(P.epfd);
+	memset(&P, 0, sizeof(P));
+	P.base.poll = fd_poll;
+	P.epfd = ep;
+	P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
+	if (P.gen == 0) /* wrapped: 0 means "none" */
+		P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
+	list_init(&P.chained);
+	wire_thread_set_poller(&P.base);
+	return 0;
+}
+
+void wire_fd_mode_init(wire_fd_state_t *st, int fd)
+{
+	st->fd = fd;
+	st->mode = WIRE_FD_MODE_NONE;
+	st->ready = 0;
+	st->gen = 0;
+	for (int i = 0; i < 2; i++) {
+		list_init(&st->dir[i].parked);
+		wire_wait_init(&st->dir[i].wait);
+		list_init(&st->dir[i].counted);
+	}
+}
+
+/* Add @st's fd to this thread's epoll. Returns 0 or -1/errno, @st untouched then. */
+static int fd_register(wire_fd_state_t *st)
+{
+	struct epoll_event ev;
+
+	if (st->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!P.gen) {
+		errno = EINVAL;
+		return -1;
+	}
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.data.ptr = st;
+	if (sys_epoll_ctl(P.epfd, EPOLL_CTL_ADD, st->fd, &ev) != 0)
+		return -1;
+	/* Waiters of an older instance (a forked parent's) are gone. */
+	st->gen = P.gen;
+	st->ready = 0;
+	for (int i = 0; i < 2; i++) {
+		list_init(&st->dir[i].parked);
+		list_init(&st->dir[i].counted);
+	}
+	return 0;
+}
+
+static int set_mode(wire_fd_state_t *st, int mode)
+{
+	if (st->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!live(st) && fd_register(st) != 0)
+		return -1;
+	st->mode = mode;
+	return 0;
+}
+
+int wire_fd_mode_read(wire_fd_state_t *st)
+{
+	return set_mode(st, WIRE_FD_MODE_READ);
+}
+
+int wire_fd_mode_write(wire_fd_state_t *st)
+{
+	return set_mode(st, WIRE_FD_MODE_WRITE);
+}
+
+int wire_fd_mode_none(wire_fd_state_t *st)
+{
+	if (st->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (live(st)) {
+		if (sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, st->fd, NULL) != 0)
+			return -1;
+		release(st, EINVAL);
+	}
+	st->mode = WIRE_FD_MODE_NONE;
+	st->gen = 0;
+	st->ready = 0;
+	return 0;
+}
+
+static int wait_dir(wire_fd_state_t *st, int d, const char *call)
+{
+	wire_t *self = wire_get_current();
+	unsigned bit = d ? READY_WRITE : READY_READ;
+	struct parked rec;
+
+	if (__builtin_expect(!self, 0))
+		misuse(call, "called outside a wire (only a running wire can block)");
+	if (st->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (st->mode == WIRE_FD_MODE_NONE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!live(st) && fd_register(st) != 0)
+		return -1;
+	if (st->ready & (bit | READY_HUP)) {
+		st->ready &= ~bit;
+		return 0;
+	}
+	rec.wire = self;
+	rec.err = -1;
+	list_add_tail(&st->dir[d].parked, &rec.link);
+	P.parked++;
+	sync_pending();
+	do
+		wire_suspend();
+	while (rec.err < 0);
+	/* The waker unlinked the record and consumed the readiness for us. */
+	if (rec.err) {
+		errno = rec.err;
+		return -1;
+	}
+	return 0;
+}
+
+int wire_fd_wait(wire_fd_state_t *st)
+{
+	return wait_dir(st, st->mode == WIRE_FD_MODE_WRITE, "wire_fd_wait");
+}
+
+int wire_fd_wait_read(wire_fd_state_t *st)
+{
+	return wait_dir(st, 0, "wire_fd_wait_read");
+}
+
+int wire_fd_wait_write(wire_fd_state_t *st)
+{
+	return wait_dir(st, 1, "wire_fd_wait_write");
+}
+
+wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
+{
+	int d = st->mode == WIRE_FD_MODE_WRITE;
+	unsigned bit = d ? READY_WRITE : READY_READ;
+	wire_fd_dir_t *dir = &st->dir[d];
+
+	if (st->fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	if (st->mode == WIRE_FD_MODE_NONE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!live(st) && fd_register(st) != 0)
+		return NULL;
+	uncount(dir);
+	wire_wait_reset(&dir->wait);
+	wire_wait_chain(wl, &dir->wait);
+	if (st->ready & (bit | READY_HUP)) {
+		st->ready &= ~bit;
+		wire_wait_resume(&dir->wait);
+	} else {
+		list_add_tail(&P.chained, &dir->counted);
+		P.nchained++;
+	}
+	sync_pending();
+	return &dir->wait;
+}
+
+int wire_fd_wait_msec(int msecs)
+{
+	return wire_sleep_ns(msecs <= 0 ? 0 : (int64_t)msecs * 1000000);
+}
+
+int wire_fd_close(wire_fd_state_t *st)
+{
+	int fd = st->fd;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (live(st)) {
+		/*
+		 * Remove it even if the file stays open through a dup: no
+		 * event may name this state again. A failure means the fd
+		 * was already closed, and the kernel dropped it itself.
+		 */
+		sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, fd, NULL);
+		release(st, EBADF);
+	}
+	st->fd = -1;
+	st->mode = WIRE_FD_MODE_NONE;
+	st->gen = 0;
+	st->ready = 0;
+	return sys_close(fd);
+}

@@ -1,0 +1,202 @@
+/*
+ * wire_pool - a fixed set of reusable wires and guarded stacks.
+ *
+ * Free entries form a singly linked LIFO stack: the entry that finished
+ * last is the next one handed out, so its stack is still in the cache.
+ * Callers of wire_pool_alloc_block() that find no free entry park on a
+ * FIFO list with a record on their own stack; a finished entry is handed
+ * to the oldest of them directly (it never reaches the free stack, so a
+ * wire_pool_alloc() made in the meantime cannot take it).
+ *
+ * When may a finished entry be reused? A pooled wire runs pool_main()
+ * on the entry's own stack; pool_main() gives the entry back after the
+ * caller's function returns, and then returns into the wire layer, which
+ * marks the wire done and switches away from that stack for the last
+ * time. Between the give-back and that final switch no other wire runs:
+ * scheduling is cooperative and neither the give-back (list operations and
+ * a wire_resume(), which only queues) nor the wire layer's exit path
+ * switches or calls user code. So whoever takes the entry next - a waiter
+ * we resumed, a later wire_pool_alloc(), wire_pool_destroy() unmapping the
+ * stack - can only run after the old wire has left the stack and the
+ * wire_t for good. That is also why the hand-off to a waiter only records
+ * the entry in the waiter's record and does not call wire_init() itself:
+ * wire_init() lays out a fresh context at the top of the stack, which the
+ * dying wire is still running on at that moment.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire_pool.h"
+#include "wire_stack.h"
+#include "list.h"
+
+/* A caller parked in wire_pool_alloc_block(); lives on that wire's stack. */
+struct pool_waiter {
+	wire_list_t link;	  /* in pool->waiters */
+	wire_t *wire;		  /* the parked wire */
+	wire_pool_entry_t *entry; /* set when an entry is handed over */
+};
+
+static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
+{
+	fprintf(stderr, "libwire: %s: %s\n", call, what);
+	abort();
+}
+
+int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
+		   unsigned stack_size)
+{
+	unsigned ps = (unsigned)sysconf(_SC_PAGESIZE);
+	unsigned rounded;
+
+	if (!pool || !entries || size == 0 || stack_size < WIRE_STACK_MIN) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Use the whole of the pages wire_stack_alloc() maps. */
+	rounded = (stack_size + ps - 1) & ~(ps - 1);
+	if (rounded < stack_size)
+		rounded = stack_size;
+	pool->entries = entries;
+	pool->size = size;
+	pool->in_use = 0;
+	pool->stack_size = rounded;
+	list_init(&pool->waiters);
+	pool->free = NULL;
+	/* Entry 0 ends on top: a fresh pool hands out entries in array order. */
+	for (unsigned i = size; i-- > 0;) {
+		wire_pool_entry_t *e = &entries[i];
+		memset(&e->wire, 0, sizeof(e->wire));
+		e->wire.state = WIRE_DONE;
+		e->stack = NULL;
+		e->pool = pool;
+		e->entry = NULL;
+		e->arg = NULL;
+		e->next_free = pool->free;
+		pool->free = e;
+	}
+	return 0;
+}
+
+/* Return @e: to the oldest blocked caller if there is one, else on top of the free stack. */
+static void give_back(wire_pool_t *pool, wire_pool_entry_t *e)
+{
+	if (__builtin_expect(!list_empty(&pool->waiters), 0)) {
+		struct pool_waiter *w =
+		    wire_container_of(list_pop(&pool->waiters), struct pool_waiter, link);
+		w->entry = e; /* stays in use: it passes straight to the waiter */
+		wire_resume(w->wire);
+		return;
+	}
+	e->next_free = pool->free;
+	pool->free = e;
+	pool->in_use--;
+}
+
+static void pool_main(void *arg)
+{
+	wire_pool_entry_t *e = arg;
+
+	e->entry(e->arg);
+	/* See the comment at the top: nothing runs between this and the
+	 * wire's last switch away from e->stack. */
+	give_back(e->pool, e);
+}
+
+/* Start a wire on @e, which the caller has taken (counted in use). */
+static wire_t *start(wire_pool_t *pool, wire_pool_entry_t *e, const char *name, void (*fn)(void *),
+		     void *arg)
+{
+	if (__builtin_expect(e->stack == NULL, 0)) {
+		e->stack = wire_stack_alloc(pool->stack_size);
+		if (!e->stack) {
+			int err = errno;
+			give_back(pool, e);
+			errno = err;
+			return NULL;
+		}
+	}
+	e->entry = fn;
+	e->arg = arg;
+	/* Cannot fail: stack, entry and scheduler were checked. */
+	return wire_init(&e->wire, name, pool_main, e, e->stack, pool->stack_size);
+}
+
+wire_t *wire_pool_alloc(wire_pool_t *pool, const char *name, void (*entry_point)(void *), void *arg)
+{
+	wire_pool_entry_t *e;
+
+	if (__builtin_expect(!pool || !entry_point || !wire_thread_get(), 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = pool->free;
+	if (__builtin_expect(!e, 0)) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	pool->free = e->next_free;
+	pool->in_use++;
+	return start(pool, e, name, entry_point, arg);
+}
+
+wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_point)(void *),
+			      void *arg)
+{
+	struct pool_waiter w;
+	wire_pool_entry_t *e;
+
+	w.wire = wire_get_current();
+	if (!w.wire)
+		misuse("wire_pool_alloc_block",
+		       "called outside a wire (only a running wire can block)");
+	if (!pool || !entry_point) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = pool->free;
+	if (e) {
+		pool->free = e->next_free;
+		pool->in_use++;
+	} else {
+		w.entry = NULL;
+		list_add_tail(&pool->waiters, &w.link);
+		/* Other resumes of this wire are absorbed: only a hand-off ends the wait. */
+		while (!w.entry)
+			wire_suspend();
+		e = w.entry;
+	}
+	return start(pool, e, name, entry_point, arg);
+}
+
+unsigned wire_pool_in_use(const wire_pool_t *pool)
+{
+	return pool ? pool->in_use : 0;
+}
+
+int wire_pool_destroy(wire_pool_t *pool)
+{
+	if (!pool) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pool->in_use) {
+		errno = EBUSY;
+		return -1;
+	}
+	for (unsigned i = 0; i < pool->size; i++) {
+		wire_pool_entry_t *e = &pool->entries[i];
+		if (e->stack) {
+			if (wire_stack_free(e->stack, pool->stack_size) != 0)
+				return -1;
+			e->stack = NULL;
+		}
+	}
+	pool->entries = NULL;
+	pool->free = NULL;
+	pool->size = 0;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* wire_timeout - a wire_wait_t triggered by a scheduler timer. See wire_timeout.h. */
+#include <errno.h>
+
+#include "wire_timeout.h"
+#include "list.h"
+
+static void timeout_fire(wire_timer_t *tm)
+{
+	wire_wait_resume(&wire_container_of(tm, wire_timeout_t, timer)->wait);
+}
+
+void wire_timeout_init(wire_timeout_t *t)
+{
+	wire_timer_init(&t->timer, timeout_fire);
+	wire_wait_init(&t->wait);
+}
+
+int wire_timeout_reset(wire_timeout_t *t, int msec)
+{
+	if (msec < 0 || !wire_thread_get()) {
+		errno = EINVAL;
+		return -1;
+	}
+	wire_wait_reset(&t->wait);
+	if (msec == 0)
+		wire_timer_stop(&t->timer);
+	else
+		wire_timer_start_at(&t->timer, wire_now_ns() + (int64_t)msec * 1000000);
+	return 0;
+}
+
+int wire_timeout_stop(wire_timeout_t *t)
+{
+	return wire_timer_stop(&t->timer);
+}
+
+wire_wait_t *wire_timeout_wait_get(wire_timeout_t *t)
+{
+	return &t->wait;
+}
+
+int wire_timeout_wait(wire_wait_t *w, wire_timeout_t *t)
+{
+	return wire_wait_two(w, &t->wait);
+}
