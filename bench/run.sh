@@ -16,4 +16,6 @@ done
 for p in "$b"/bench_x_*; do
 	[ -x "$p" ] && "$p"
 done
+# Example servers against nginx and redis-server with real clients.
+sh "$(dirname "$0")/servers.sh" "$b" || echo "servers: FAILED (exit $?)"
 exit 0
