@@ -12,14 +12,6 @@
 #include "wire_timeout.h"
 #include "sys.h"
 
-/*
- * flags: the last read returned less than asked, so the socket's receive
- * queue was empty then; the next read waits for readiness first instead of
- * paying a read that would fail with EAGAIN (the wire_fd contract allows it
- * for stream sockets: anything arriving later makes a new edge).
- */
-#define NET_RD_DRAINED 1u
-
 enum { DIR_READ, DIR_WRITE };
 
 static inline int sys_fcntl(int fd, int cmd, int arg)
@@ -161,32 +153,26 @@ ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
 		min = max;
 	if (min == 0)
 		min = 1;
-	if (net->flags & NET_RD_DRAINED)
-		goto wait;
+	/*
+	 * Always read before waiting, also after a short read: the end of
+	 * the stream may have come with the last data, in the same edge.
+	 */
 	for (;;) {
 		ssize_t n = sys_read(net->fds.fd, (char *)buf + got, max - got);
 		if (n > 0) {
 			got += (size_t)n;
-			if (got == max) {
-				net->flags &= ~NET_RD_DRAINED;
-				return (ssize_t)got;
-			}
-			net->flags |= NET_RD_DRAINED;
 			if (got >= min)
 				return (ssize_t)got;
-		} else if (n == 0) {
-			net->flags &= ~NET_RD_DRAINED;
-			return (ssize_t)got;
-		} else if (errno == EINTR) {
 			continue;
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			net->flags &= ~NET_RD_DRAINED;
-			return -1;
 		}
-	wait:
+		if (n == 0)
+			return (ssize_t)got;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
 		if (net_wait(net, DIR_READ, &deadline) < 0)
 			return -1;
-		net->flags &= ~NET_RD_DRAINED;
 	}
 }
 

@@ -522,3 +522,33 @@ TEST(syscall_faults)
 	wire_net_close(&na);
 	close(sp[1]);
 }
+
+/*
+ * Data and the end of stream arriving in one readiness edge: the short
+ * read that takes the data must not be followed by a wait that never ends.
+ */
+static ssize_t eof_first, eof_second;
+
+static void data_then_eof_reader(void *arg)
+{
+	(void)arg;
+	char buf[64];
+	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	wire_fd_wait_msec(5); /* the data and the FIN are both queued by now */
+	eof_first = wire_net_read_any(&na, buf, sizeof(buf));
+	eof_second = wire_net_read_any(&na, buf, sizeof(buf));
+}
+
+TEST(data_and_eof_in_one_edge)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", data_then_eof_reader, NULL);
+	CHECK_EQ(write(sp[1], "abc", 3), 3);
+	close(sp[1]);
+	run();
+	CHECK_EQ(eof_first, 3);
+	CHECK_EQ(eof_second, 0);
+	wire_net_close(&na);
+}

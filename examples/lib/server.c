@@ -11,6 +11,7 @@
 
 #include "server.h"
 #include "wire_fd.h"
+#include "wire_timeout.h"
 
 /* The connection list (wire_list_t from wire.h, circular, head as sentinel). */
 static void conns_add(wire_list_t *head, wire_list_t *n)
@@ -119,7 +120,11 @@ static void sweeper_main(void *arg)
 	if (period < 1)
 		period = 1;
 	while (!s->stopping) {
-		wire_fd_wait_msec(period);
+		wire_timeout_t t;
+		wire_timeout_init(&t);
+		wire_timeout_reset(&t, period);
+		wire_timeout_wait(&s->stop_wait, &t); /* srv_stop() cuts it short */
+		wire_timeout_stop(&t);
 		int64_t now = srv_now_ms();
 		for (wire_list_t *p = s->conns.next; p != &s->conns; p = p->next) {
 			struct srv_conn *c = conn_of(p);
@@ -149,6 +154,7 @@ int srv_start(struct srv *s, int listen_fd, unsigned limit, unsigned stack_size,
 	s->name = name;
 	s->idle_ms = idle_ms > 0 ? idle_ms : 1;
 	s->stopping = 0;
+	wire_wait_init(&s->stop_wait);
 	s->handoff_fd = -1;
 	s->conns.next = s->conns.prev = &s->conns;
 	s->nconns = 0;
@@ -165,6 +171,7 @@ void srv_stop(struct srv *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
+	wire_wait_resume(&s->stop_wait);
 	wire_net_close(&s->listener);
 	for (p = s->conns.next; p != &s->conns; p = p->next) {
 		struct srv_conn *c = conn_of(p);

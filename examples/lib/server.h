@@ -19,6 +19,7 @@
 #include "wire.h"
 #include "wire_net.h"
 #include "wire_pool.h"
+#include "wire_wait.h"
 
 #define SRV_AUX_STACK (64 * 1024)
 
@@ -46,6 +47,7 @@ struct srv {
 	size_t busy_len;
 	int idle_ms;
 	int stopping;
+	wire_wait_t stop_wait; /* triggered by srv_stop() */
 	int handoff_fd;
 	wire_list_t conns;
 	unsigned nconns;
