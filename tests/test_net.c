@@ -534,9 +534,16 @@ static void data_then_eof_reader(void *arg)
 	(void)arg;
 	char buf[64];
 	wire_net_set_timeout(&na, 1000 * test_time_scale());
-	wire_fd_wait_msec(5); /* the data and the FIN are both queued by now */
+	/* Parks first: its wait takes the one edge that data and FIN make. */
 	eof_first = wire_net_read_any(&na, buf, sizeof(buf));
 	eof_second = wire_net_read_any(&na, buf, sizeof(buf));
+}
+
+static void data_then_eof_peer(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(write(sp[1], "abc", 3), 3);
+	close(sp[1]);
 }
 
 TEST(data_and_eof_in_one_edge)
@@ -545,8 +552,7 @@ TEST(data_and_eof_in_one_edge)
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
 	spawn("reader", data_then_eof_reader, NULL);
-	CHECK_EQ(write(sp[1], "abc", 3), 3);
-	close(sp[1]);
+	spawn("peer", data_then_eof_peer, NULL);
 	run();
 	CHECK_EQ(eof_first, 3);
 	CHECK_EQ(eof_second, 0);
