@@ -323,12 +323,14 @@ void wire_thread_run(void)
 	t->in_run = 1;
 	for (;;) {
 		wire_poller_t *p = t->poller;
-		int polling = p && p->pending;
+		int polling;
 		wire_t *w;
 
 		coro_reap(&t->grave);
 		if (t->num_timers)
 			fire_timers(t);
+		/* After the timers: a timer callback may hand work to the poller. */
+		polling = p && p->pending;
 		if (t->run_head) {
 			if (polling)
 				p->poll(p, 0);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "wire_fd.h"
+#include "wire_fd_internal.h"
 #include "list.h"
 #include "sys.h"
 
@@ -48,6 +49,7 @@ struct fd_poller {
 	wire_list_t chained; /* their wire_fd_dir_t.counted nodes */
 	int forked;	     /* inherited across fork(): must not be polled */
 	int no_pwait2;	     /* epoll_pwait2 is missing: use epoll_wait */
+	unsigned extra;	     /* pending work of watches (wire__fd_pending_add) */
 };
 
 /* A wire parked in a wait, on its own stack. */
@@ -120,7 +122,7 @@ static inline int sys_close(int fd)
 
 static inline void sync_pending(void)
 {
-	P.base.pending = P.parked + P.nchained;
+	P.base.pending = P.parked + P.nchained + P.extra;
 }
 
 /* Registered with this thread's current epoll instance. */
@@ -171,6 +173,12 @@ static void release(wire_fd_state_t *st, int err)
 
 static void dispatch(wire_fd_state_t *st, uint32_t ev)
 {
+	if (st->mode == WIRE__FD_MODE_WATCH) {
+		struct wire__fd_watch *w = wire_container_of(st, struct wire__fd_watch, state);
+		if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			w->cb(w);
+		return;
+	}
 	if (ev & EPOLLHUP)
 		st->ready |= READY_HUP;
 	if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
@@ -239,15 +247,11 @@ static void atfork_register(void)
 /* ------------------------------------------------------------------ */
 /* API.                                                                */
 
-int wire_fd_init(void)
+/* Give the calling thread (which has a scheduler) a fresh epoll instance. */
+static int poller_setup(void)
 {
-	wire_thread_t *t = wire_thread_get();
 	int ep;
 
-	if (!t || t->current) {
-		errno = EINVAL;
-		return -1;
-	}
 	ep = sys_epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		return -1;
@@ -263,6 +267,17 @@ int wire_fd_init(void)
 	list_init(&P.chained);
 	wire_thread_set_poller(&P.base);
 	return 0;
+}
+
+int wire_fd_init(void)
+{
+	wire_thread_t *t = wire_thread_get();
+
+	if (!t || t->current) {
+		errno = EINVAL;
+		return -1;
+	}
+	return poller_setup();
 }
 
 void wire_fd_mode_init(wire_fd_state_t *st, int fd)
@@ -454,4 +469,50 @@ int wire_fd_close(wire_fd_state_t *st)
 	st->gen = 0;
 	st->ready = 0;
 	return sys_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks for the layers above (wire_fd_internal.h).                    */
+
+int wire__fd_watch(struct wire__fd_watch *w, int fd, void (*cb)(struct wire__fd_watch *w))
+{
+	wire_fd_state_t *st = &w->state;
+	struct epoll_event ev;
+
+	if (live(st))
+		return 0;
+	if (!P.gen) {
+		if (!wire_thread_get()) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (poller_setup() != 0)
+			return -1;
+	}
+	wire_fd_mode_init(st, fd);
+	w->cb = cb;
+	/* Input only: the output edges of an eventfd would be wakeups for nothing. */
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.ptr = st;
+	if (sys_epoll_ctl(P.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		return -1;
+	st->gen = P.gen;
+	st->mode = WIRE__FD_MODE_WATCH;
+	return 0;
+}
+
+void wire__fd_unwatch(struct wire__fd_watch *w)
+{
+	wire_fd_state_t *st = &w->state;
+
+	if (live(st))
+		sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, st->fd, NULL);
+	st->gen = 0;
+	st->mode = WIRE_FD_MODE_NONE;
+}
+
+void wire__fd_pending_add(int delta)
+{
+	P.extra += (unsigned)delta;
+	sync_pending();
 }

@@ -1,0 +1,137 @@
+/*
+ * wire_io.h - blocking system calls that block only the calling wire.
+ *
+ * Each wio_* function takes the arguments of the libc function it is named
+ * after and gives the same result and errno, but when called from a wire
+ * it parks only that wire while the call runs elsewhere; the other wires
+ * of the thread keep running. Outside a wire, before wire_io_init(), after
+ * wire_io_shutdown() has begun, or in the rare case the thread's completion
+ * channel cannot be set up, a wio_* call simply performs the plain call.
+ *
+ * Two backends do the work:
+ * - "threads": a pool of worker threads. The request is a record on the
+ *   calling wire's stack; a worker takes it from a queue, performs the call
+ *   (holding no lock) and hands it back through an eventfd watched by the
+ *   scheduler's poller, one wakeup for a batch of completions.
+ * - "uring": an io_uring owned by each scheduler thread, for the calls the
+ *   kernel implements (read/write family, fsync, fallocate, open, close,
+ *   stat family, unlink, rename, mkdir). Submissions are batched per
+ *   scheduler round and submitted in one system call; calls the kernel
+ *   completes at once are reaped in the same step, the others through the
+ *   poller. The remaining calls (ftruncate, getaddrinfo, and any the
+ *   running kernel lacks) go to the thread pool.
+ *
+ * The backend is chosen at run time: the environment variable
+ * WIRE_IO_BACKEND=threads|uring|auto (auto when unset) or
+ * wire_io_init_backend(). "auto" uses io_uring when the library was built
+ * with liburing and the kernel accepts io_uring_setup, else the threads.
+ *
+ * Requires the wire_fd layer's poller on the scheduler thread (set up on
+ * first use). A call in flight counts as pending work of the poller, so
+ * wire_thread_run() does not return while one is outstanding; an idle
+ * wire_io keeps nothing running and parks no wire.
+ *
+ * Memory: the library allocates nothing per call. Buffers, paths and
+ * result structures passed to a wio_* call must stay valid until it
+ * returns, as with the libc call.
+ */
+#ifndef WIRE_IO_H
+#define WIRE_IO_H
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest worker pool wire_io_init() accepts. */
+#define WIRE_IO_MAX_THREADS 256
+
+/*
+ * Start the wio backend chosen by WIRE_IO_BACKEND (see above) with
+ * @num_threads worker threads (<= 0: 4). Process-wide; the calling thread
+ * gets its completion channel (an eventfd, and a ring for "uring") at once,
+ * other scheduler threads on their first wio_* call from a wire. Does not
+ * block. Returns 0, or -1 with errno: EINVAL (num_threads above
+ * WIRE_IO_MAX_THREADS, or an unknown WIRE_IO_BACKEND), EALREADY (already
+ * started), or the error of eventfd(), pthread_create() or, when "uring" is
+ * demanded, io_uring_setup(). A failed call leaves nothing behind.
+ */
+int wire_io_init(int num_threads);
+
+/*
+ * As wire_io_init(), with the backend named by @backend ("threads",
+ * "uring" or "auto"; NULL reads WIRE_IO_BACKEND). "uring" fails with
+ * ENOSYS when the library was built without liburing, or with the error of
+ * io_uring_setup() when the kernel refuses it.
+ */
+int wire_io_init_backend(int num_threads, const char *backend);
+
+/*
+ * The backend in use: "threads", "uring", or "none" before wire_io_init()
+ * and after wire_io_shutdown(). The string is static.
+ */
+const char *wire_io_backend(void);
+
+/*
+ * Stop wire_io. Calls issued from now on perform the plain call. Waits for
+ * the calls in flight to complete: from a wire, it parks that wire until the
+ * calling thread's calls are back; outside a wire it blocks the thread. Then
+ * it stops the worker threads once the queue is empty, joins them, and
+ * releases the calling thread's eventfd and ring. Other scheduler threads
+ * release theirs on their next wio_* call. A no-op when not started.
+ * wire_io_init() may be called again afterwards.
+ */
+void wire_io_shutdown(void);
+
+/*
+ * The calls. Each mirrors the libc function of the same name without the
+ * "wio_" prefix: same arguments, return value and errno. From a wire they
+ * block only that wire.
+ */
+
+/* open(2); @mode (read when @flags has O_CREAT or O_TMPFILE) as in open. */
+int wio_open(const char *pathname, int flags, ...);
+/* openat(2). */
+int wio_openat(int dirfd, const char *pathname, int flags, ...);
+/* close(2). */
+int wio_close(int fd);
+/* read(2), write(2): at the file position (or a pipe, socket ...). */
+ssize_t wio_read(int fd, void *buf, size_t count);
+ssize_t wio_write(int fd, const void *buf, size_t count);
+/* pread(2), pwrite(2). */
+ssize_t wio_pread(int fd, void *buf, size_t count, off_t offset);
+ssize_t wio_pwrite(int fd, const void *buf, size_t count, off_t offset);
+/* readv(2), writev(2), preadv(2), pwritev(2). */
+ssize_t wio_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t wio_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t wio_preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset);
+ssize_t wio_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset);
+/* fstat(2), stat(2), lstat(2). */
+int wio_fstat(int fd, struct stat *buf);
+int wio_stat(const char *pathname, struct stat *buf);
+int wio_lstat(const char *pathname, struct stat *buf);
+/* ftruncate(2), fallocate(2), fsync(2), fdatasync(2). */
+int wio_ftruncate(int fd, off_t length);
+int wio_fallocate(int fd, int mode, off_t offset, off_t len);
+int wio_fsync(int fd);
+int wio_fdatasync(int fd);
+/* unlink(2), rename(2), mkdir(2). */
+int wio_unlink(const char *pathname);
+int wio_rename(const char *oldpath, const char *newpath);
+int wio_mkdir(const char *pathname, mode_t mode);
+/*
+ * getaddrinfo(3): returns 0 or an EAI_* code (errno set for EAI_SYSTEM);
+ * free the result with freeaddrinfo() as usual.
+ */
+int wio_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		    struct addrinfo **res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+/*
+ * wire_fd_internal - hooks of the fd layer for the layers built on it
+ * (internal; wire_io uses them for its completion eventfd).
+ *
+ * A watch is an fd in the thread's epoll whose readiness runs a callback
+ * on the scheduler stack instead of waking a parked wire. A watch is not
+ * pending work by itself: an idle watch neither keeps wire_thread_run()
+ * going nor parks a wire. The owner says how much work can still arrive
+ * through it with wire__fd_pending_add().
+ */
+#ifndef WIRE_SRC_FD_INTERNAL_H
+#define WIRE_SRC_FD_INTERNAL_H
+
+#include "wire_fd.h"
+#include "sys.h"
+
+/* The mode of a state that is a watch (beyond enum wire_fd_mode). */
+#define WIRE__FD_MODE_WATCH 3
+
+struct wire__fd_watch {
+	wire_fd_state_t state; /* first: the poller's events name it */
+	void (*cb)(struct wire__fd_watch *w);
+};
+
+/*
+ * Watch @fd: from now on the poller calls @cb(@w) (scheduler stack, outside
+ * any wire; it must not block) when @fd becomes readable, hangs up or fails,
+ * edge-triggered. Creates the calling thread's poller if it has none (also
+ * from a wire). Returns 0 (at once if @w is already registered with this
+ * thread's current poller), or -1 with errno (EINVAL: no scheduler; the
+ * errors of epoll_create1 and epoll_ctl).
+ */
+WIRE_INTERNAL int wire__fd_watch(struct wire__fd_watch *w, int fd,
+				 void (*cb)(struct wire__fd_watch *w));
+
+/* Stop watching (before closing the fd). */
+WIRE_INTERNAL void wire__fd_unwatch(struct wire__fd_watch *w);
+
+/*
+ * Add @delta to the work pending in the calling thread's poller (what can
+ * still wake a wire through a watch). Requires a registered watch.
+ */
+WIRE_INTERNAL void wire__fd_pending_add(int delta);
+
+#endif

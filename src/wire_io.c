@@ -1,0 +1,769 @@
+/*
+ * wire_io - blocking system calls that block only the calling wire. See
+ * wire_io.h.
+ *
+ * A call made from a wire becomes a record on the wire's stack (struct
+ * wio_req) and the wire parks until the record is marked done on its own
+ * scheduler thread. The record goes either to the worker pool or, with the
+ * uring backend and a call the ring carries, to the thread's ring
+ * (wire_io_uring.c).
+ *
+ * Pool: one queue under a mutex; a worker takes a record, drops the lock,
+ * performs the call, and pushes the record on its thread's completion list
+ * (a lock-free LIFO). Only the push that finds the list empty writes the
+ * thread's eventfd, so a batch of completions costs one wakeup. The
+ * eventfd is a watch of the thread's poller (wire_fd layer): the poller
+ * runs on_ready() on the scheduler stack, which takes the whole list and
+ * wakes the wires. The eventfd is read before the list is taken, so a
+ * completion pushed after the take always writes the eventfd again.
+ *
+ * pending: each call handed to a worker or submitted to the ring adds one
+ * to the poller's pending work until its completion is taken, so
+ * wire_thread_run() keeps waiting for it; an idle wire_io adds nothing and
+ * parks no wire. Calls prepared on the ring but not yet submitted are held
+ * by the ring's flush timer instead (see wire_io_uring.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wire_io.h"
+#include "wire_io_internal.h"
+#include "list.h"
+
+#define DEFAULT_THREADS 4
+
+enum backend { BACKEND_NONE, BACKEND_THREADS, BACKEND_URING };
+
+static const char *const backend_names[] = {"none", "threads", "uring"};
+
+/* The worker pool, process-wide. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct wio_req *head;
+	struct wio_req **tailp;
+	unsigned idle; /* workers waiting on cond */
+	int stop;      /* workers leave once the queue is empty */
+	int nthreads;
+	pthread_t tids[WIRE_IO_MAX_THREADS];
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, {0}};
+
+/* Serializes wire_io_init() and wire_io_shutdown(). */
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned gen_counter;	  /* under state_lock */
+static int stopping;		  /* under state_lock: a shutdown is draining */
+static _Atomic unsigned live_gen; /* generation in service, 0: stopped */
+static _Atomic int backend = BACKEND_NONE;
+
+static __thread struct wio_ctx tctx;
+
+/* ------------------------------------------------------------------ */
+/* Syscall seam.                                                       */
+
+static inline int sys_eventfd(unsigned initval, int flags)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_EVENTFD))
+		return -1;
+	return eventfd(initval, flags);
+}
+
+static inline ssize_t sys_read(int fd, void *buf, size_t n)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_READ))
+		return -1;
+	return read(fd, buf, n);
+}
+
+static inline ssize_t sys_write(int fd, const void *buf, size_t n)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_WRITE))
+		return -1;
+	return write(fd, buf, n);
+}
+
+static inline int sys_close(int fd)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
+		return -1;
+	return close(fd);
+}
+
+static inline int sys_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_POLL))
+		return -1;
+	return poll(fds, n, timeout);
+}
+
+/* Returns 0 or an error number, as pthread_create() does. */
+static inline int sys_pthread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_PTHREAD_CREATE))
+		return errno;
+	return pthread_create(t, NULL, fn, arg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Performing a call (workers, and the plain path).                    */
+
+static void perform(struct wio_req *r)
+{
+	long ret = -1;
+
+	switch (r->op) {
+	case WIO_OPENAT:
+		ret = openat(r->fd, r->path, r->flags, (mode_t)r->mode);
+		break;
+	case WIO_CLOSE:
+		ret = close(r->fd);
+		break;
+	case WIO_READ:
+		ret = read(r->fd, r->buf, r->len);
+		break;
+	case WIO_WRITE:
+		ret = write(r->fd, r->buf, r->len);
+		break;
+	case WIO_PREAD:
+		ret = pread(r->fd, r->buf, r->len, r->off);
+		break;
+	case WIO_PWRITE:
+		ret = pwrite(r->fd, r->buf, r->len, r->off);
+		break;
+	case WIO_READV:
+		ret = readv(r->fd, r->iov, r->iovcnt);
+		break;
+	case WIO_WRITEV:
+		ret = writev(r->fd, r->iov, r->iovcnt);
+		break;
+	case WIO_PREADV:
+		ret = preadv(r->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case WIO_PWRITEV:
+		ret = pwritev(r->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case WIO_FSTAT:
+		ret = fstat(r->fd, r->st);
+		break;
+	case WIO_STAT:
+		ret = stat(r->path, r->st);
+		break;
+	case WIO_LSTAT:
+		ret = lstat(r->path, r->st);
+		break;
+	case WIO_FTRUNCATE:
+		ret = ftruncate(r->fd, r->off);
+		break;
+	case WIO_FALLOCATE:
+		ret = fallocate(r->fd, r->flags, r->off, r->off2);
+		break;
+	case WIO_FSYNC:
+		ret = fsync(r->fd);
+		break;
+	case WIO_FDATASYNC:
+		ret = fdatasync(r->fd);
+		break;
+	case WIO_UNLINK:
+		ret = unlink(r->path);
+		break;
+	case WIO_RENAME:
+		ret = rename(r->path, r->path2);
+		break;
+	case WIO_MKDIR:
+		ret = mkdir(r->path, (mode_t)r->mode);
+		break;
+	case WIO_GETADDRINFO:
+		ret = getaddrinfo(r->path, r->path2, r->hints, r->res);
+		break;
+	}
+	r->err = errno;
+	r->ret = ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker pool.                                                        */
+
+static void push_completion(struct wio_req *r)
+{
+	struct wio_ctx *c = r->ctx; /* r may be gone once pushed */
+	struct wio_req *old = atomic_load_explicit(&c->done_list, memory_order_relaxed);
+	static const uint64_t one = 1;
+
+	do
+		r->next = old;
+	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, r, memory_order_release,
+						      memory_order_relaxed));
+	if (old)
+		return; /* the eventfd was written for the batch already */
+	while (sys_write(c->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		struct wio_req *r;
+
+		while (!pool.head && !pool.stop) {
+			pool.idle++;
+			pthread_cond_wait(&pool.cond, &pool.lock);
+			pool.idle--;
+		}
+		r = pool.head;
+		if (!r)
+			break;
+		pool.head = r->next;
+		if (!pool.head)
+			pool.tailp = &pool.head;
+		pthread_mutex_unlock(&pool.lock);
+		perform(r);
+		push_completion(r);
+		pthread_mutex_lock(&pool.lock);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return NULL;
+}
+
+/* Stop the workers once the queue is empty and join them. */
+static void pool_stop(void)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.stop = 1;
+	pthread_cond_broadcast(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	for (int i = 0; i < pool.nthreads; i++)
+		pthread_join(pool.tids[i], NULL);
+	pool.nthreads = 0;
+}
+
+static int pool_start(int n)
+{
+	sigset_t all, old;
+	int err = 0;
+
+	pool.head = NULL;
+	pool.tailp = &pool.head;
+	pool.stop = 0;
+	pool.nthreads = 0;
+	/* Workers take no signals: they belong to the program's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < n; i++) {
+		err = sys_pthread_create(&pool.tids[i], worker, NULL);
+		if (err)
+			break;
+		pool.nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		pool_stop();
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hand @r to a worker (scheduler thread). */
+static void pool_submit(struct wio_ctx *c, struct wio_req *r)
+{
+	(void)c;
+	wire__fd_pending_add(1);
+	r->next = NULL;
+	pthread_mutex_lock(&pool.lock);
+	*pool.tailp = r;
+	pool.tailp = &r->next;
+	if (pool.idle)
+		pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+}
+
+/* Take the completions the workers pushed, in completion order. */
+static void pool_reap(struct wio_ctx *c)
+{
+	struct wio_req *r = atomic_exchange_explicit(&c->done_list, NULL, memory_order_acquire);
+	struct wio_req *fifo = NULL;
+	int n = 0;
+
+	while (r) {
+		struct wio_req *next = r->next;
+		r->next = fifo;
+		fifo = r;
+		r = next;
+		n++;
+	}
+	if (!n)
+		return;
+	wire__fd_pending_add(-n);
+	while (fifo) {
+		struct wio_req *next = fifo->next;
+		wire__io_complete(c, fifo);
+		fifo = next;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-thread completion channel.                                      */
+
+void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
+{
+	wire_t *w = r->wire;
+
+	r->done = 1;
+	c->busy--;
+	wire_resume(w);
+	if (!c->busy && c->drainer) {
+		w = c->drainer;
+		c->drainer = NULL;
+		wire_resume(w);
+	}
+}
+
+/* The poller saw the eventfd: take every completion there is. */
+static void on_ready(struct wire__fd_watch *w)
+{
+	struct wio_ctx *c = wire_container_of(w, struct wio_ctx, watch);
+	uint64_t v;
+
+	/* Read first: a push after the take below writes the eventfd again. */
+	sys_read(c->efd, &v, sizeof(v));
+	pool_reap(c);
+#ifdef WIRE_HAVE_URING
+	if (c->u.on)
+		wire__uring_reap(c);
+#endif
+}
+
+static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
+{
+	memset(c, 0, sizeof(*c));
+	c->efd = sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->efd < 0)
+		return -1;
+	wire_fd_mode_init(&c->watch.state, -1);
+	atomic_init(&c->done_list, NULL);
+#ifdef WIRE_HAVE_URING
+	if (with_ring && wire__uring_open(c) != 0) {
+		int err = errno;
+		sys_close(c->efd);
+		errno = err;
+		return -1;
+	}
+#else
+	(void)with_ring;
+#endif
+	c->gen = gen;
+	return 0;
+}
+
+/* Release @c, which has nothing in flight (its owning thread). */
+static void ctx_close(struct wio_ctx *c)
+{
+	if (c->watch.state.fd >= 0)
+		wire__fd_unwatch(&c->watch);
+#ifdef WIRE_HAVE_URING
+	wire__uring_close(c);
+#endif
+	sys_close(c->efd);
+	c->efd = -1;
+	c->gen = 0;
+}
+
+/* Wait until every call of @c is back. */
+static void ctx_drain(struct wio_ctx *c)
+{
+	wire_t *self = wire_get_current();
+
+	if (self) {
+		while (c->busy) {
+			c->drainer = self;
+			wire_suspend();
+		}
+		return;
+	}
+	/* Outside a wire (a timer callback): block this thread. */
+	while (c->busy) {
+		struct pollfd pfd = {.fd = c->efd, .events = POLLIN};
+#ifdef WIRE_HAVE_URING
+		if (c->u.on && c->u.unsubmitted) {
+			wire__uring_flush(c);
+			continue;
+		}
+#endif
+		if (sys_poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		on_ready(&c->watch);
+	}
+}
+
+/*
+ * The calling thread's channel when a call may be handed off, or NULL for
+ * the plain call (outside a wire, wire_io stopped, or no channel).
+ */
+static struct wio_ctx *enter(void)
+{
+	struct wio_ctx *c = &tctx;
+	unsigned gen;
+
+	if (!wire_get_current())
+		return NULL;
+	gen = atomic_load_explicit(&live_gen, memory_order_acquire);
+	if (__builtin_expect(c->gen != gen, 0)) {
+		if (c->gen) {
+			/* Left over from a stopped generation. */
+			if (c->busy)
+				return NULL;
+			ctx_close(c);
+		}
+		if (!gen || ctx_open(c, gen, atomic_load(&backend) == BACKEND_URING) != 0)
+			return NULL;
+	}
+	if (wire__fd_watch(&c->watch, c->efd, on_ready) != 0)
+		return NULL;
+	return c;
+}
+
+/* Hand @r off and park the calling wire until it is done. */
+static long issue(struct wio_ctx *c, struct wio_req *r)
+{
+	r->wire = wire_get_current();
+	r->ctx = c;
+	r->done = 0;
+	c->busy++;
+#ifdef WIRE_HAVE_URING
+	r->ring = c->u.on && wire__uring_accepts(c, r) && wire__uring_queue(c, r) == 0;
+	if (!r->ring)
+#endif
+		pool_submit(c, r);
+	while (!r->done)
+		wire_suspend();
+#ifdef WIRE_HAVE_URING
+	if (r->ring)
+		wire__uring_finish(r);
+#endif
+	if (r->ret == -1 && r->op != WIO_GETADDRINFO)
+		errno = r->err;
+	return r->ret;
+}
+
+void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r)
+{
+#ifdef WIRE_HAVE_URING
+	r->ring = 0;
+#endif
+	pool_submit(c, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and stop.                                                     */
+
+int wire_io_init_backend(int num_threads, const char *name)
+{
+	struct wio_ctx *c = &tctx;
+	int want, err;
+	unsigned gen;
+
+	if (num_threads > WIRE_IO_MAX_THREADS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (num_threads <= 0)
+		num_threads = DEFAULT_THREADS;
+	if (!name)
+		name = getenv("WIRE_IO_BACKEND");
+	if (!name || !*name || strcmp(name, "auto") == 0)
+		want = -1;
+	else if (strcmp(name, "threads") == 0)
+		want = BACKEND_THREADS;
+	else if (strcmp(name, "uring") == 0)
+		want = BACKEND_URING;
+	else {
+		errno = EINVAL;
+		return -1;
+	}
+#ifndef WIRE_HAVE_URING
+	if (want == BACKEND_URING) {
+		errno = ENOSYS;
+		return -1;
+	}
+#endif
+	pthread_mutex_lock(&state_lock);
+	if (atomic_load(&live_gen) || stopping) {
+		pthread_mutex_unlock(&state_lock);
+		errno = EALREADY;
+		return -1;
+	}
+	if (c->gen) {
+		if (c->busy) { /* completions of a stopped generation not yet taken */
+			pthread_mutex_unlock(&state_lock);
+			errno = EBUSY;
+			return -1;
+		}
+		ctx_close(c);
+	}
+	if (++gen_counter == 0)
+		++gen_counter;
+	gen = gen_counter;
+	if (ctx_open(c, gen, want != BACKEND_THREADS) != 0) {
+		err = errno;
+		if (want != -1 || ctx_open(c, gen, 0) != 0)
+			goto fail;
+		want = BACKEND_THREADS;
+	} else if (want == -1) {
+#ifdef WIRE_HAVE_URING
+		want = BACKEND_URING;
+#else
+		want = BACKEND_THREADS;
+#endif
+	}
+	if (pool_start(num_threads) != 0) {
+		err = errno;
+		ctx_close(c);
+		goto fail;
+	}
+	atomic_store(&backend, want);
+	atomic_store_explicit(&live_gen, gen, memory_order_release);
+	pthread_mutex_unlock(&state_lock);
+	return 0;
+fail:
+	pthread_mutex_unlock(&state_lock);
+	errno = err;
+	return -1;
+}
+
+int wire_io_init(int num_threads)
+{
+	return wire_io_init_backend(num_threads, NULL);
+}
+
+const char *wire_io_backend(void)
+{
+	return backend_names[atomic_load(&backend)];
+}
+
+void wire_io_shutdown(void)
+{
+	struct wio_ctx *c = &tctx;
+	unsigned gen;
+
+	pthread_mutex_lock(&state_lock);
+	gen = atomic_load(&live_gen);
+	if (!gen || stopping) {
+		pthread_mutex_unlock(&state_lock);
+		return;
+	}
+	stopping = 1;
+	atomic_store(&live_gen, 0);
+	pthread_mutex_unlock(&state_lock);
+
+	if (c->gen == gen)
+		ctx_drain(c);
+	pool_stop();
+	if (c->gen == gen)
+		ctx_close(c);
+
+	pthread_mutex_lock(&state_lock);
+	atomic_store(&backend, BACKEND_NONE);
+	stopping = 0;
+	pthread_mutex_unlock(&state_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* The calls.                                                          */
+
+/* Run @r: handed off from a wire, else the plain call on this thread. */
+static long run(struct wio_req *r)
+{
+	struct wio_ctx *c = enter();
+
+	if (!c) {
+		perform(r);
+		if (r->ret == -1 && r->op != WIO_GETADDRINFO)
+			errno = r->err;
+		return r->ret;
+	}
+	return issue(c, r);
+}
+
+static inline int needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+int wio_openat(int dirfd, const char *pathname, int flags, ...)
+{
+	struct wio_req r = {.op = WIO_OPENAT, .fd = dirfd, .path = pathname, .flags = flags};
+
+	if (needs_mode(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		r.mode = va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	return (int)run(&r);
+}
+
+int wio_open(const char *pathname, int flags, ...)
+{
+	struct wio_req r = {.op = WIO_OPENAT, .fd = AT_FDCWD, .path = pathname, .flags = flags};
+
+	if (needs_mode(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		r.mode = va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	return (int)run(&r);
+}
+
+int wio_close(int fd)
+{
+	struct wio_req r = {.op = WIO_CLOSE, .fd = fd};
+	return (int)run(&r);
+}
+
+ssize_t wio_read(int fd, void *buf, size_t count)
+{
+	struct wio_req r = {.op = WIO_READ, .fd = fd, .buf = buf, .len = count};
+	return run(&r);
+}
+
+ssize_t wio_write(int fd, const void *buf, size_t count)
+{
+	struct wio_req r = {.op = WIO_WRITE, .fd = fd, .buf = (void *)buf, .len = count};
+	return run(&r);
+}
+
+ssize_t wio_pread(int fd, void *buf, size_t count, off_t offset)
+{
+	struct wio_req r = {.op = WIO_PREAD, .fd = fd, .buf = buf, .len = count, .off = offset};
+	return run(&r);
+}
+
+ssize_t wio_pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	struct wio_req r = {
+	    .op = WIO_PWRITE, .fd = fd, .buf = (void *)buf, .len = count, .off = offset};
+	return run(&r);
+}
+
+ssize_t wio_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct wio_req r = {.op = WIO_READV, .fd = fd, .iov = iov, .iovcnt = iovcnt};
+	return run(&r);
+}
+
+ssize_t wio_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct wio_req r = {.op = WIO_WRITEV, .fd = fd, .iov = iov, .iovcnt = iovcnt};
+	return run(&r);
+}
+
+ssize_t wio_preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+	struct wio_req r = {
+	    .op = WIO_PREADV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
+	return run(&r);
+}
+
+ssize_t wio_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+	struct wio_req r = {
+	    .op = WIO_PWRITEV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
+	return run(&r);
+}
+
+#ifdef WIRE_HAVE_URING
+#define STX_SCRATCH(r)                                                                             \
+	struct statx stx_;                                                                         \
+	(r).stx = &stx_
+#else
+#define STX_SCRATCH(r) (void)0
+#endif
+
+int wio_fstat(int fd, struct stat *buf)
+{
+	struct wio_req r = {.op = WIO_FSTAT, .fd = fd, .st = buf};
+	STX_SCRATCH(r);
+	return (int)run(&r);
+}
+
+int wio_stat(const char *pathname, struct stat *buf)
+{
+	struct wio_req r = {.op = WIO_STAT, .path = pathname, .st = buf};
+	STX_SCRATCH(r);
+	return (int)run(&r);
+}
+
+int wio_lstat(const char *pathname, struct stat *buf)
+{
+	struct wio_req r = {.op = WIO_LSTAT, .path = pathname, .st = buf};
+	STX_SCRATCH(r);
+	return (int)run(&r);
+}
+
+int wio_ftruncate(int fd, off_t length)
+{
+	struct wio_req r = {.op = WIO_FTRUNCATE, .fd = fd, .off = length};
+	return (int)run(&r);
+}
+
+int wio_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	struct wio_req r = {
+	    .op = WIO_FALLOCATE, .fd = fd, .flags = mode, .off = offset, .off2 = len};
+	return (int)run(&r);
+}
+
+int wio_fsync(int fd)
+{
+	struct wio_req r = {.op = WIO_FSYNC, .fd = fd};
+	return (int)run(&r);
+}
+
+int wio_fdatasync(int fd)
+{
+	struct wio_req r = {.op = WIO_FDATASYNC, .fd = fd};
+	return (int)run(&r);
+}
+
+int wio_unlink(const char *pathname)
+{
+	struct wio_req r = {.op = WIO_UNLINK, .path = pathname};
+	return (int)run(&r);
+}
+
+int wio_rename(const char *oldpath, const char *newpath)
+{
+	struct wio_req r = {.op = WIO_RENAME, .path = oldpath, .path2 = newpath};
+	return (int)run(&r);
+}
+
+int wio_mkdir(const char *pathname, mode_t mode)
+{
+	struct wio_req r = {.op = WIO_MKDIR, .path = pathname, .mode = mode};
+	return (int)run(&r);
+}
+
+int wio_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		    struct addrinfo **res)
+{
+	struct wio_req r = {
+	    .op = WIO_GETADDRINFO, .path = node, .path2 = service, .hints = hints, .res = res};
+	long ret = run(&r);
+
+	if (ret == EAI_SYSTEM)
+		errno = r.err;
+	return (int)ret;
+}

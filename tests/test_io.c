@@ -1,0 +1,848 @@
+/* Tests of wire_io (wire_io.h): every behaviour against both backends. */
+// TEST_LABELS: threads
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "wire_fd.h"
+#include "wire_io.h"
+#include "sys.h"
+#include "test.h"
+
+#define STACK (64 * 1024)
+
+static wire_thread_t thread;
+static char dir[256];
+
+/* Count the entries of /proc/self/fd (open fds). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	CHECK(d != NULL);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+/* Threads of this process, from /proc/self/status. */
+static int count_threads(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	int n = -1;
+
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/*
+ * The thread count to compare with: after a first thread was created and
+ * joined, so that helper threads of the tools (ThreadSanitizer's) exist.
+ */
+static int base_threads(void)
+{
+	pthread_t t;
+
+	CHECK_EQ(pthread_create(&t, NULL, nothing, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	return count_threads();
+}
+
+/*
+ * Check the thread count comes back to @n. The kernel's io_uring workers
+ * leave on their own shortly after the ring is closed: allow them a moment.
+ */
+static void check_threads_back_to(int n)
+{
+	int64_t end = test_now_ms() + 2000 * test_time_scale();
+
+	while (count_threads() != n && test_now_ms() < end)
+		usleep(1000);
+	CHECK_EQ(count_threads(), n);
+}
+
+static void path_in_dir(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static void make_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/wire_io_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(dir) != NULL);
+}
+
+static void remove_dir(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_EQ(system(cmd), 0);
+}
+
+/*
+ * Start a scheduler with an fd poller and wire_io on @backend. A uring
+ * test skips, saying why, where the kernel or the build has no io_uring.
+ */
+static void start(const char *backend)
+{
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_fd_init(), 0);
+	if (wire_io_init_backend(4, backend) != 0) {
+		static char why[160];
+		if (strcmp(backend, "uring") != 0)
+			test_fail(__FILE__, __LINE__, "wire_io_init_backend(%s): %s", backend,
+				  strerror(errno));
+		snprintf(why, sizeof(why), "io_uring backend unavailable: %s%s", strerror(errno),
+			 errno == ENOSYS ? " (built without liburing, or kernel too old)" : "");
+		test_skip(why);
+	}
+	CHECK_STR_EQ(wire_io_backend(), backend);
+	make_dir();
+}
+
+static void finish(void)
+{
+	/* An idle wire_io keeps nothing pending and parks no wire. */
+	CHECK_EQ(wire_thread_suspended(), 0);
+	CHECK_EQ(wire_thread_get()->poller->pending, 0);
+	wire_io_shutdown();
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	remove_dir();
+}
+
+/* Run @fn in one wire to completion. */
+static void run_wire(void (*fn)(void *), void *arg)
+{
+	static char stack[STACK];
+	static wire_t w;
+
+	CHECK(wire_init(&w, "body", fn, arg, stack, STACK) != NULL);
+	wire_thread_run();
+	CHECK_EQ(w.state, WIRE_DONE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Round trip of a file through every call.                            */
+
+static void fill_pattern(char *buf, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)(seed * 31 + i * 7 + (i >> 8));
+}
+
+static void check_same_stat(const struct stat *a, const struct stat *b)
+{
+	CHECK_EQ(a->st_dev, b->st_dev);
+	CHECK_EQ(a->st_ino, b->st_ino);
+	CHECK_EQ(a->st_mode, b->st_mode);
+	CHECK_EQ(a->st_nlink, b->st_nlink);
+	CHECK_EQ(a->st_uid, b->st_uid);
+	CHECK_EQ(a->st_gid, b->st_gid);
+	CHECK_EQ(a->st_rdev, b->st_rdev);
+	CHECK_EQ(a->st_size, b->st_size);
+	CHECK_EQ(a->st_blksize, b->st_blksize);
+	CHECK_EQ(a->st_blocks, b->st_blocks);
+	CHECK_EQ(a->st_mtim.tv_sec, b->st_mtim.tv_sec);
+	CHECK_EQ(a->st_mtim.tv_nsec, b->st_mtim.tv_nsec);
+	CHECK_EQ(a->st_ctim.tv_sec, b->st_ctim.tv_sec);
+	CHECK_EQ(a->st_ctim.tv_nsec, b->st_ctim.tv_nsec);
+}
+
+static void roundtrip_body(void *arg)
+{
+	static char wbuf[10000], rbuf[10000];
+	char path[300], path2[400], sub[300];
+	struct stat st, ref;
+	struct iovec iov[3];
+	int fd, dfd, r;
+
+	(void)arg;
+	path_in_dir(path, sizeof(path), "file");
+	fd = wio_open(path, O_CREAT | O_EXCL | O_RDWR, 0640);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK(S_ISREG(st.st_mode));
+	CHECK_EQ(st.st_mode & 07777, 0640);
+	CHECK_EQ(st.st_size, 0);
+
+	fill_pattern(wbuf, sizeof(wbuf), 1);
+	CHECK_EQ(wio_pwrite(fd, wbuf, sizeof(wbuf), 0), sizeof(wbuf));
+	memset(rbuf, 0, sizeof(rbuf));
+	CHECK_EQ(wio_pread(fd, rbuf, 5000, 100), 5000);
+	CHECK(memcmp(rbuf, wbuf + 100, 5000) == 0);
+	CHECK_EQ(wio_pread(fd, rbuf, sizeof(rbuf), 9990), 10); /* short read at the end */
+	CHECK_EQ(wio_pread(fd, rbuf, sizeof(rbuf), 20000), 0);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, sizeof(wbuf));
+	CHECK_EQ(fstat(fd, &ref), 0);
+	check_same_stat(&st, &ref);
+
+	/* read/write at the file position. */
+	CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+	CHECK_EQ(wio_read(fd, rbuf, 300), 300);
+	CHECK(memcmp(rbuf, wbuf, 300) == 0);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 300);
+	CHECK_EQ(wio_write(fd, "abc", 3), 3);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 303);
+	CHECK_EQ(pread(fd, rbuf, 3, 300), 3);
+	CHECK(memcmp(rbuf, "abc", 3) == 0);
+
+	/* Vectors. */
+	iov[0] = (struct iovec){.iov_base = (char *)"12", .iov_len = 2};
+	iov[1] = (struct iovec){.iov_base = (char *)"345", .iov_len = 3};
+	iov[2] = (struct iovec){.iov_base = (char *)"6789", .iov_len = 4};
+	CHECK_EQ(wio_pwritev(fd, iov, 3, 1000), 9);
+	CHECK_EQ(lseek(fd, 2000, SEEK_SET), 2000);
+	CHECK_EQ(wio_writev(fd, iov, 2), 5);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 2005);
+	{
+		char a[4], b[5];
+		struct iovec rv[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+		CHECK_EQ(wio_preadv(fd, rv, 2, 1000), 9);
+		CHECK(memcmp(a, "1234", 4) == 0 && memcmp(b, "56789", 5) == 0);
+		CHECK_EQ(lseek(fd, 2000, SEEK_SET), 2000);
+		CHECK_EQ(wio_readv(fd, rv, 2), 9);
+		CHECK(memcmp(a, "1234", 4) == 0 && b[0] == '5');
+		CHECK_EQ(lseek(fd, 0, SEEK_CUR), 2009);
+	}
+
+	CHECK_EQ(wio_ftruncate(fd, 4096), 0);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, 4096);
+	r = wio_fallocate(fd, 0, 0, 65536);
+	if (r == 0) {
+		CHECK_EQ(wio_fstat(fd, &st), 0);
+		CHECK_EQ(st.st_size, 65536);
+	} else {
+		CHECK_EQ(r, -1);
+		CHECK_EQ(errno, EOPNOTSUPP);
+	}
+	CHECK_EQ(wio_fsync(fd), 0);
+	CHECK_EQ(wio_fdatasync(fd), 0);
+	CHECK_EQ(wio_close(fd), 0);
+	CHECK_EQ(fcntl(fd, F_GETFD), -1); /* really closed */
+
+	/* Paths: stat, lstat, rename, mkdir, openat, unlink. */
+	CHECK_EQ(wio_stat(path, &st), 0);
+	CHECK_EQ(stat(path, &ref), 0);
+	check_same_stat(&st, &ref);
+	path_in_dir(path2, sizeof(path2), "link");
+	CHECK_EQ(symlink(path, path2), 0);
+	CHECK_EQ(wio_lstat(path2, &st), 0);
+	CHECK(S_ISLNK(st.st_mode));
+	CHECK_EQ(lstat(path2, &ref), 0);
+	check_same_stat(&st, &ref);
+	CHECK_EQ(wio_stat(path2, &st), 0); /* follows the link */
+	CHECK(S_ISREG(st.st_mode));
+	CHECK_EQ(wio_unlink(path2), 0);
+
+	path_in_dir(sub, sizeof(sub), "sub");
+	CHECK_EQ(wio_mkdir(sub, 0750), 0);
+	CHECK_EQ(stat(sub, &st), 0);
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_EQ(st.st_mode & 07777, 0750);
+	snprintf(path2, sizeof(path2), "%s/moved", sub);
+	CHECK_EQ(wio_rename(path, path2), 0);
+	CHECK_EQ(access(path, F_OK), -1);
+	dfd = wio_open(sub, O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+	fd = wio_openat(dfd, "moved", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_pread(fd, rbuf, 100, 0), 100);
+	CHECK(memcmp(rbuf, wbuf, 100) == 0);
+	CHECK_EQ(wio_close(fd), 0);
+	fd = wio_openat(dfd, "new", O_CREAT | O_WRONLY | O_TRUNC, 0604);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0604);
+	CHECK_EQ(wio_close(fd), 0);
+	CHECK_EQ(wio_close(dfd), 0);
+	CHECK_EQ(wio_unlink(path2), 0);
+}
+
+static void roundtrip(const char *backend)
+{
+	start(backend);
+	umask(0);
+	run_wire(roundtrip_body, NULL);
+	finish();
+}
+
+TEST(roundtrip_threads)
+{
+	roundtrip("threads");
+}
+
+TEST(roundtrip_uring)
+{
+	roundtrip("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors: -1 and exactly the errno of the libc call.                  */
+
+static long lib_ret;
+static int lib_err;
+
+/* Evaluate the libc call, then the wio call; both must fail alike with @e. */
+#define SAME_ERROR(e, libc_call, wio_call)                                                         \
+	do {                                                                                       \
+		long w_;                                                                           \
+		errno = 0;                                                                         \
+		lib_ret = (long)(libc_call);                                                       \
+		lib_err = errno;                                                                   \
+		CHECK_EQ(lib_ret, -1);                                                             \
+		CHECK_EQ(lib_err, e);                                                              \
+		errno = 0;                                                                         \
+		w_ = (long)(wio_call);                                                             \
+		CHECK_EQ(w_, -1);                                                                  \
+		CHECK_EQ(errno, e);                                                                \
+	} while (0)
+
+static void errors_body(void *arg)
+{
+	char path[300], missing[300], notdir[300], buf[64];
+	struct stat st;
+	struct iovec iov = {buf, sizeof(buf)};
+	int fd, dfd, rfd;
+
+	(void)arg;
+	memset(buf, 'b', sizeof(buf));
+	path_in_dir(path, sizeof(path), "exists");
+	path_in_dir(missing, sizeof(missing), "missing");
+	path_in_dir(notdir, sizeof(notdir), "exists/x");
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0);
+	rfd = open(path, O_RDONLY);
+	CHECK(rfd >= 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+
+	SAME_ERROR(ENOENT, open(missing, O_RDONLY), wio_open(missing, O_RDONLY));
+	SAME_ERROR(ENOENT, open(missing, O_RDONLY | O_NONBLOCK),
+		   wio_open(missing, O_RDONLY | O_NONBLOCK));
+	SAME_ERROR(EEXIST, open(path, O_CREAT | O_EXCL | O_RDWR, 0600),
+		   wio_open(path, O_CREAT | O_EXCL | O_RDWR, 0600));
+	SAME_ERROR(EISDIR, open(dir, O_WRONLY), wio_open(dir, O_WRONLY));
+	SAME_ERROR(ENOTDIR, open(notdir, O_RDONLY), wio_open(notdir, O_RDONLY));
+	SAME_ERROR(ENOENT, openat(dfd, "missing", O_RDONLY), wio_openat(dfd, "missing", O_RDONLY));
+	SAME_ERROR(EBADF, openat(-5, "x", O_RDONLY), wio_openat(-5, "x", O_RDONLY));
+
+	SAME_ERROR(EBADF, close(-1), wio_close(-1));
+	SAME_ERROR(EBADF, pread(-1, buf, 1, 0), wio_pread(-1, buf, 1, 0));
+	SAME_ERROR(EBADF, pwrite(rfd, buf, 1, 0), wio_pwrite(rfd, buf, 1, 0));
+	SAME_ERROR(EBADF, write(rfd, buf, 1), wio_write(rfd, buf, 1));
+	SAME_ERROR(EBADF, read(-1, buf, 1), wio_read(-1, buf, 1));
+	SAME_ERROR(EINVAL, pread(fd, buf, 1, -1), wio_pread(fd, buf, 1, -1));
+	SAME_ERROR(EINVAL, pwrite(fd, buf, 1, -4096), wio_pwrite(fd, buf, 1, -4096));
+	/* read(2) of a directory says EISDIR (the ring itself says EINVAL). */
+	SAME_ERROR(EISDIR, read(dfd, buf, sizeof(buf)), wio_read(dfd, buf, sizeof(buf)));
+	SAME_ERROR(EISDIR, pread(dfd, buf, sizeof(buf), 0), wio_pread(dfd, buf, sizeof(buf), 0));
+	SAME_ERROR(EISDIR, readv(dfd, &iov, 1), wio_readv(dfd, &iov, 1));
+	{
+		volatile int neg = -1; /* hidden from the compiler's argument checks */
+		SAME_ERROR(EINVAL, readv(fd, &iov, neg), wio_readv(fd, &iov, neg));
+	}
+	SAME_ERROR(EINVAL, preadv(fd, &iov, 1, -1), wio_preadv(fd, &iov, 1, -1));
+	SAME_ERROR(EBADF, pwritev(-1, &iov, 1, 0), wio_pwritev(-1, &iov, 1, 0));
+	SAME_ERROR(EBADF, writev(rfd, &iov, 1), wio_writev(rfd, &iov, 1));
+
+	SAME_ERROR(EBADF, fstat(-1, &st), wio_fstat(-1, &st));
+	SAME_ERROR(EBADF, fstat(AT_FDCWD, &st), wio_fstat(AT_FDCWD, &st));
+	SAME_ERROR(ENOENT, stat(missing, &st), wio_stat(missing, &st));
+	SAME_ERROR(ENOENT, stat("", &st), wio_stat("", &st));
+	SAME_ERROR(ENOTDIR, lstat(notdir, &st), wio_lstat(notdir, &st));
+	SAME_ERROR(EINVAL, ftruncate(rfd, 0), wio_ftruncate(rfd, 0));
+	SAME_ERROR(EINVAL, ftruncate(fd, -1), wio_ftruncate(fd, -1));
+	SAME_ERROR(EBADF, fallocate(rfd, 0, 0, 10), wio_fallocate(rfd, 0, 0, 10));
+	SAME_ERROR(EINVAL, fallocate(fd, 0, 0, 0), wio_fallocate(fd, 0, 0, 0));
+	SAME_ERROR(EBADF, fsync(-1), wio_fsync(-1));
+	SAME_ERROR(EBADF, fdatasync(-1), wio_fdatasync(-1));
+	SAME_ERROR(ENOENT, unlink(missing), wio_unlink(missing));
+	SAME_ERROR(EISDIR, unlink(dir), wio_unlink(dir));
+	SAME_ERROR(ENOENT, rename(missing, path), wio_rename(missing, path));
+	SAME_ERROR(ENOTDIR, rename(path, notdir), wio_rename(path, notdir));
+	SAME_ERROR(EEXIST, mkdir(dir, 0700), wio_mkdir(dir, 0700));
+	SAME_ERROR(ENOTDIR, mkdir(notdir, 0700), wio_mkdir(notdir, 0700));
+
+	/* getaddrinfo reports its own codes. */
+	{
+		struct addrinfo hints = {.ai_family = 12345}, *res = NULL;
+		CHECK_EQ(wio_getaddrinfo("localhost", NULL, &hints, &res), EAI_FAMILY);
+		CHECK(res == NULL);
+	}
+
+	/* A failing call changes nothing: the fd still works. */
+	CHECK_EQ(wio_pwrite(fd, "x", 1, 0), 1);
+	close(fd);
+	close(rfd);
+	close(dfd);
+}
+
+static void errors(const char *backend)
+{
+	start(backend);
+	run_wire(errors_body, NULL);
+	finish();
+}
+
+TEST(errno_like_libc_threads)
+{
+	errors("threads");
+}
+
+TEST(errno_like_libc_uring)
+{
+	errors("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* A call that blocks for long parks only its wire.                    */
+
+static char fifo[300];
+static int ticks, ticks_at_open, fifo_data_ok;
+
+static void fifo_reader(void *arg)
+{
+	char buf[8];
+	int fd;
+
+	(void)arg;
+	fd = wio_open(fifo, O_RDONLY); /* waits for a writer */
+	ticks_at_open = ticks;
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_read(fd, buf, sizeof(buf)), 2); /* waits for data */
+	fifo_data_ok = memcmp(buf, "hi", 2) == 0;
+	CHECK_EQ(wio_read(fd, buf, sizeof(buf)), 0); /* the writer closed */
+	CHECK_EQ(wio_close(fd), 0);
+}
+
+static void fifo_ticker(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	for (int i = 0; i < 10; i++) {
+		wire_sleep_ns(2000000);
+		ticks++;
+	}
+	CHECK_EQ(ticks_at_open, -1); /* the reader is still parked */
+	/* The reader is inside open(), so a non-blocking writer can open. */
+	while ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) < 0) {
+		CHECK_EQ(errno, ENXIO);
+		wire_sleep_ns(1000000);
+	}
+	wire_sleep_ns(5000000);
+	ticks++;
+	CHECK_EQ(write(fd, "hi", 2), 2);
+	wire_sleep_ns(2000000);
+	close(fd);
+}
+
+static void fifo_test(const char *backend)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t r, t;
+
+	start(backend);
+	path_in_dir(fifo, sizeof(fifo), "fifo");
+	CHECK_EQ(mkfifo(fifo, 0600), 0);
+	ticks_at_open = -1;
+	wire_init(&r, "reader", fifo_reader, NULL, s1, STACK);
+	wire_init(&t, "ticker", fifo_ticker, NULL, s2, STACK);
+	wire_thread_run();
+	CHECK_EQ(r.state, WIRE_DONE);
+	CHECK_EQ(t.state, WIRE_DONE);
+	/* The open returned only after the writer came, the ticker ran meanwhile. */
+	CHECK_RANGE(ticks_at_open, 10, 11);
+	CHECK_EQ(ticks, 11);
+	CHECK(fifo_data_ok);
+	finish();
+}
+
+TEST(fifo_open_parks_only_its_wire_threads)
+{
+	fifo_test("threads");
+}
+
+TEST(fifo_open_parks_only_its_wire_uring)
+{
+	fifo_test("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* 200 wires issuing calls at once.                                    */
+
+#define MANY 200
+
+static int many_ok[MANY], many_active, many_peak;
+
+static void many_body(void *arg)
+{
+	int id = (int)(long)arg;
+	char path[300], wbuf[512], rbuf[512];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/f%d", dir, id);
+	fill_pattern(wbuf, sizeof(wbuf), (unsigned)id);
+	many_active++;
+	if (many_active > many_peak)
+		many_peak = many_active;
+	fd = wio_open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_pwrite(fd, wbuf, (size_t)(id + 1), id), id + 1);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, 2 * id + 1);
+	memset(rbuf, 0, sizeof(rbuf));
+	CHECK_EQ(wio_pread(fd, rbuf, sizeof(rbuf), id), id + 1);
+	CHECK(memcmp(rbuf, wbuf, (size_t)id + 1) == 0);
+	CHECK_EQ(wio_close(fd), 0);
+	CHECK_EQ(wio_unlink(path), 0);
+	many_active--;
+	many_ok[id] = 1;
+}
+
+static void many_test(const char *backend)
+{
+	static char stacks[MANY][STACK];
+	static wire_t w[MANY];
+
+	start(backend);
+	for (long i = 0; i < MANY; i++)
+		CHECK(wire_init(&w[i], "many", many_body, (void *)i, stacks[i], STACK) != NULL);
+	wire_thread_run();
+	for (int i = 0; i < MANY; i++) {
+		CHECK_EQ(w[i].state, WIRE_DONE);
+		CHECK_EQ(many_ok[i], 1);
+	}
+	/* Every wire got its first call in before any finished: they overlapped. */
+	CHECK_EQ(many_peak, MANY);
+	finish();
+}
+
+TEST(many_wires_concurrently_threads)
+{
+	many_test("threads");
+}
+
+TEST(many_wires_concurrently_uring)
+{
+	many_test("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* Shutdown while calls are in flight.                                 */
+
+#define READERS 6
+
+static int pipes[READERS][2];
+static int reader_got[READERS];
+static int64_t reads_done_ms, shutdown_done_ms;
+
+static void pipe_reader(void *arg)
+{
+	int i = (int)(long)arg;
+	char c = 0;
+
+	CHECK_EQ(wio_read(pipes[i][0], &c, 1), 1);
+	reader_got[i] = c;
+	reads_done_ms = test_now_ms();
+}
+
+static void stopper(void *arg)
+{
+	(void)arg;
+	wire_yield(); /* the readers are parked in their calls now */
+	wire_io_shutdown();
+	shutdown_done_ms = test_now_ms();
+	for (int i = 0; i < READERS; i++)
+		CHECK_EQ(reader_got[i], 'a' + i);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	/* After shutdown a call is the plain call. */
+	CHECK_EQ(wio_write(pipes[0][1], "z", 1), 1);
+}
+
+static void *late_writer(void *arg)
+{
+	(void)arg;
+	usleep(50000);
+	for (int i = 0; i < READERS; i++)
+		CHECK_EQ(write(pipes[i][1], &(char){(char)('a' + i)}, 1), 1);
+	return NULL;
+}
+
+static void shutdown_test(const char *backend)
+{
+	static char stacks[READERS + 1][STACK];
+	static wire_t w[READERS + 1];
+	int fds0, threads0;
+	pthread_t writer;
+	char c;
+
+	fds0 = count_fds();
+	threads0 = base_threads();
+	start(backend);
+	CHECK(count_threads() > threads0);
+	for (int i = 0; i < READERS; i++)
+		CHECK_EQ(pipe(pipes[i]), 0);
+	for (long i = 0; i < READERS; i++)
+		wire_init(&w[i], "reader", pipe_reader, (void *)i, stacks[i], STACK);
+	wire_init(&w[READERS], "stopper", stopper, NULL, stacks[READERS], STACK);
+	CHECK_EQ(pthread_create(&writer, NULL, late_writer, NULL), 0);
+	wire_thread_run();
+	CHECK_EQ(pthread_join(writer, NULL), 0);
+	for (int i = 0; i <= READERS; i++)
+		CHECK_EQ(w[i].state, WIRE_DONE);
+	CHECK(shutdown_done_ms >= reads_done_ms);
+	CHECK_EQ(read(pipes[0][0], &c, 1), 1);
+	CHECK_EQ(c, 'z');
+	CHECK_EQ(wire_thread_suspended(), 0);
+	CHECK_EQ(wire_thread_get()->poller->pending, 0);
+	for (int i = 0; i < READERS; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+	remove_dir();
+	/* Workers joined, eventfd and ring closed (the epoll fd stays). */
+	check_threads_back_to(threads0);
+	CHECK_EQ(count_fds(), fds0 + 1);
+	/* And it starts again. */
+	CHECK_EQ(wire_io_init_backend(2, backend), 0);
+	CHECK_STR_EQ(wire_io_backend(), backend);
+	wire_io_shutdown();
+	check_threads_back_to(threads0);
+}
+
+TEST(shutdown_with_calls_in_flight_threads)
+{
+	shutdown_test("threads");
+}
+
+TEST(shutdown_with_calls_in_flight_uring)
+{
+	shutdown_test("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* getaddrinfo.                                                        */
+
+static void gai_body(void *arg)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
+	int loopback = 0;
+
+	(void)arg;
+	CHECK_EQ(wio_getaddrinfo("localhost", "80", &hints, &res), 0);
+	CHECK(res != NULL);
+	for (ai = res; ai; ai = ai->ai_next) {
+		CHECK_EQ(ai->ai_socktype, SOCK_STREAM);
+		if (ai->ai_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)ai->ai_addr;
+			CHECK_EQ(ntohs(sin->sin_port), 80);
+			loopback |= ntohl(sin->sin_addr.s_addr) == INADDR_LOOPBACK;
+		} else if (ai->ai_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ai->ai_addr;
+			CHECK_EQ(ntohs(sin6->sin6_port), 80);
+			loopback |= IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		}
+	}
+	CHECK(loopback);
+	freeaddrinfo(res);
+}
+
+static void gai_test(const char *backend)
+{
+	start(backend);
+	run_wire(gai_body, NULL);
+	finish();
+}
+
+TEST(getaddrinfo_localhost_threads)
+{
+	gai_test("threads");
+}
+
+TEST(getaddrinfo_localhost_uring)
+{
+	gai_test("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* Outside a wire, and before wire_io_init(): the plain call.          */
+
+static void plain_calls(void)
+{
+	char path[300], buf[4];
+	struct stat st;
+	int fd;
+
+	path_in_dir(path, sizeof(path), "plain");
+	fd = wio_open(path, O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_pwrite(fd, "data", 4, 0), 4);
+	CHECK_EQ(wio_pread(fd, buf, 4, 0), 4);
+	CHECK(memcmp(buf, "data", 4) == 0);
+	CHECK_EQ(wio_fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, 4);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	CHECK_EQ(wio_close(fd), 0);
+	errno = 0;
+	CHECK_EQ(wio_close(fd), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(wio_unlink(path), 0);
+}
+
+static void plain_in_wire(void *arg)
+{
+	(void)arg;
+	plain_calls();
+}
+
+static void outside_test(const char *backend)
+{
+	umask(0077);
+	/* Before wire_io_init, in and out of a wire. */
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_fd_init(), 0);
+	make_dir();
+	plain_calls();
+	run_wire(plain_in_wire, NULL);
+	remove_dir();
+	/* After it, outside any wire: nothing is handed off. */
+	start(backend);
+	plain_calls();
+	CHECK_EQ(wire_thread_get()->poller->pending, 0);
+	finish();
+}
+
+TEST(outside_a_wire_plain_call_threads)
+{
+	outside_test("threads");
+}
+
+TEST(outside_a_wire_plain_call_uring)
+{
+	outside_test("uring");
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up: choice of backend, and failures that leave nothing behind. */
+
+TEST(backend_from_environment)
+{
+	wire_thread_init(&thread);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	setenv("WIRE_IO_BACKEND", "threads", 1);
+	CHECK_EQ(wire_io_init(2), 0);
+	CHECK_STR_EQ(wire_io_backend(), "threads");
+	errno = 0;
+	CHECK_EQ(wire_io_init(2), -1);
+	CHECK_EQ(errno, EALREADY);
+	wire_io_shutdown();
+	setenv("WIRE_IO_BACKEND", "bogus", 1);
+	errno = 0;
+	CHECK_EQ(wire_io_init(2), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	unsetenv("WIRE_IO_BACKEND");
+	errno = 0;
+	CHECK_EQ(wire_io_init(WIRE_IO_MAX_THREADS + 1), -1);
+	CHECK_EQ(errno, EINVAL);
+	/* auto: the ring where there is one, else the threads. */
+	CHECK_EQ(wire_io_init(0), 0);
+	CHECK(strcmp(wire_io_backend(), "uring") == 0 || strcmp(wire_io_backend(), "threads") == 0);
+	wire_io_shutdown();
+	CHECK_STR_EQ(wire_io_backend(), "none");
+}
+
+static void check_init_fails(const char *backend, enum wire_sys call, unsigned nth, int err)
+{
+	int threads0 = base_threads(), fds0 = count_fds();
+
+	wire__fault_set(call, nth, err);
+	errno = 0;
+	CHECK_EQ(wire_io_init_backend(3, backend), -1);
+	CHECK_EQ(errno, err);
+	wire__fault_clear();
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	CHECK_EQ(count_fds(), fds0);
+	check_threads_back_to(threads0);
+	/* Nothing was left half started: it starts now. */
+	CHECK_EQ(wire_io_init_backend(3, backend), 0);
+	wire_io_shutdown();
+	CHECK_EQ(count_fds(), fds0);
+	check_threads_back_to(threads0);
+}
+
+TEST(init_fails_cleanly_threads)
+{
+	wire_thread_init(&thread);
+	check_init_fails("threads", WIRE_SYS_EVENTFD, 1, EMFILE);
+	check_init_fails("threads", WIRE_SYS_PTHREAD_CREATE, 1, EAGAIN);
+	check_init_fails("threads", WIRE_SYS_PTHREAD_CREATE, 3, EAGAIN);
+}
+
+TEST(init_fails_cleanly_uring)
+{
+	wire_thread_init(&thread);
+	if (wire_io_init_backend(1, "uring") != 0)
+		test_skip("io_uring backend unavailable");
+	wire_io_shutdown();
+	check_init_fails("uring", WIRE_SYS_EVENTFD, 1, ENFILE);
+	check_init_fails("uring", WIRE_SYS_PTHREAD_CREATE, 2, EAGAIN);
+	check_init_fails("uring", WIRE_SYS_IO_URING_SETUP, 1, EPERM);
+	/* auto falls back to the threads when the kernel refuses the ring. */
+	wire__fault_set(WIRE_SYS_IO_URING_SETUP, 1, EPERM);
+	CHECK_EQ(wire_io_init_backend(2, "auto"), 0);
+	wire__fault_clear();
+	CHECK_STR_EQ(wire_io_backend(), "threads");
+	wire_io_shutdown();
+}
+
+/* A failed submission is retried: the calls still complete. */
+static void submit_retry_body(void *arg)
+{
+	char path[300], buf[8];
+	int fd;
+
+	(void)arg;
+	path_in_dir(path, sizeof(path), "retry");
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(pwrite(fd, "retry", 5, 0), 5);
+	wire__fault_set(WIRE_SYS_IO_URING_SUBMIT, 1, EAGAIN);
+	CHECK_EQ(wio_pread(fd, buf, 5, 0), 5);
+	CHECK(memcmp(buf, "retry", 5) == 0);
+	close(fd);
+}
+
+TEST(submit_failure_retried_uring)
+{
+	start("uring");
+	run_wire(submit_retry_body, NULL);
+	finish();
+}
