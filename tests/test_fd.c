@@ -33,12 +33,18 @@ static void nonblocking_socketpair(int fds[2])
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
 }
 
-/* Start a wire on a fresh 64 KiB stack (leaked on purpose: the process ends). */
+/* Wires and stacks of spawn(), kept reachable until the process ends. */
+static void *spawned[4096];
+static int nspawned;
+
+/* Start a wire on a fresh 64 KiB stack. */
 static wire_t *spawn(const char *name, void (*fn)(void *), void *arg)
 {
 	wire_t *w = malloc(sizeof(*w));
 	void *stack = malloc(STACK);
-	CHECK(w && stack);
+	CHECK(w && stack && nspawned + 2 <= 4096);
+	spawned[nspawned++] = w;
+	spawned[nspawned++] = stack;
 	CHECK_PTR_EQ(wire_init(w, name, fn, arg, stack, STACK), w);
 	return w;
 }
@@ -231,6 +237,8 @@ static void watchdog(void *arg)
 		CHECK_EQ(write(fd, "!", 1), 1);
 }
 
+static int anchor_fds[2];
+
 static void unread_reader(void *arg)
 {
 	int mode = (int)(long)arg;
@@ -245,7 +253,8 @@ static void unread_reader(void *arg)
 		for (int i = 0; i < 1000; i++)
 			wire_yield();
 	} else {
-		/* Parked on a timer: the scheduler blocks in epoll and sees the event. */
+		/* Parked on a timer: the scheduler blocks in epoll, sees the event
+		 * and has nobody to give it to. */
 		wire_fd_wait_msec(20);
 	}
 	t0 = test_now_ms();
@@ -254,6 +263,17 @@ static void unread_reader(void *arg)
 	CHECK_EQ(read(pfd[0], buf, sizeof(buf)), 1);
 	CHECK_EQ(buf[0], 'x');
 	watchdog_done = 1;
+	CHECK_EQ(write(anchor_fds[1], "a", 1), 1);
+}
+
+/* Parked on another fd, so that the poller runs while the reader is busy. */
+static void anchor(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&wstate), 0);
+	while (read(anchor_fds[0], &c, 1) < 0)
+		CHECK_EQ(wire_fd_wait(&wstate), 0);
 }
 
 static void yielder(void *arg)
@@ -268,6 +288,9 @@ static void run_unread(int mode)
 	setup();
 	nonblocking_pipe(pfd);
 	wire_fd_mode_init(&rstate, pfd[0]);
+	nonblocking_pipe(anchor_fds);
+	wire_fd_mode_init(&wstate, anchor_fds[0]);
+	spawn("anchor", anchor, NULL);
 	spawn("reader", unread_reader, (void *)(long)mode);
 	spawn("yielder", yielder, NULL);
 	spawn("watchdog", watchdog, &pfd[1]);
@@ -409,4 +432,598 @@ TEST(socketpair_pingpong_20000)
 	CHECK_EQ(pong_count[0], ROUNDS);
 	CHECK_EQ(pong_count[1], ROUNDS);
 	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+/* A reader and a writer parked on the same fd at once, each woken by its own event. */
+static void rw_reader(void *arg)
+{
+	char buf[4];
+	(void)arg;
+	CHECK_EQ(read(spair[0], buf, 1), -1);
+	mark('r');
+	CHECK_EQ(wire_fd_wait_read(&rstate), 0);
+	mark('R');
+	CHECK_EQ(read(spair[0], buf, sizeof(buf)), 1);
+	CHECK_EQ(buf[0], 'q');
+}
+
+static void rw_writer(void *arg)
+{
+	(void)arg;
+	fill(spair[0]);
+	mark('w');
+	CHECK_EQ(wire_fd_wait_write(&rstate), 0);
+	mark('W');
+}
+
+static void rw_peer(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_msec(20);
+	mark('d');
+	drain(spair[1], filled); /* wakes the writer only */
+	wire_fd_wait_msec(20);
+	mark('s');
+	CHECK_EQ(write(spair[1], "q", 1), 1); /* wakes the reader */
+}
+
+TEST(reader_and_writer_on_one_fd)
+{
+	setup();
+	nonblocking_socketpair(spair);
+	wire_fd_mode_init(&rstate, spair[0]);
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	spawn("reader", rw_reader, NULL);
+	spawn("writer", rw_writer, NULL);
+	spawn("peer", rw_peer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "rwdWsR");
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+static void hup_reader(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	CHECK_EQ(read(pfd[0], &c, 1), -1);
+	mark('r');
+	CHECK_EQ(wire_fd_wait(&rstate), 0);
+	mark('R');
+	CHECK_EQ(read(pfd[0], &c, 1), 0); /* end of file */
+	/* A hang-up is sticky: the next wait returns at once. */
+	CHECK_EQ(wire_fd_wait(&rstate), 0);
+	CHECK_EQ(wire_fd_close(&rstate), 0);
+}
+
+static void hup_closer(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_msec(20);
+	mark('c');
+	CHECK_EQ(close(pfd[1]), 0);
+}
+
+TEST(hangup_wakes_waiter)
+{
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("reader", hup_reader, NULL);
+	spawn("closer", hup_closer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "rcR");
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+static void err_writer(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_write(&wstate), 0);
+	fill(pfd[1]);
+	mark('w');
+	CHECK_EQ(wire_fd_wait(&wstate), 0);
+	mark('W');
+	CHECK_EQ(write(pfd[1], "x", 1), -1); /* the error is reported by the I/O */
+	CHECK_EQ(errno, EPIPE);
+	CHECK_EQ(wire_fd_close(&wstate), 0);
+}
+
+static void err_closer(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_msec(20);
+	mark('c');
+	CHECK_EQ(close(pfd[0]), 0); /* EPOLLERR on the write end */
+}
+
+TEST(error_wakes_waiter)
+{
+	signal(SIGPIPE, SIG_IGN);
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&wstate, pfd[1]);
+	spawn("writer", err_writer, NULL);
+	spawn("closer", err_closer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "wcW");
+}
+
+/* wire_fd_close() wakes every waiter, and the fd number's next user sees no stale events. */
+static int close_results[2], close_errnos[2];
+
+static void close_waiter(void *arg)
+{
+	int d = (int)(long)arg;
+	mark(d ? 'w' : 'r');
+	close_results[d] = d ? wire_fd_wait_write(&rstate) : wire_fd_wait_read(&rstate);
+	close_errnos[d] = errno;
+	mark(d ? 'W' : 'R');
+}
+
+static wire_fd_state_t reuse_state;
+
+static void reuse_reader(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&reuse_state), 0);
+	while (read(reuse_state.fd, &c, 1) < 0) {
+		CHECK_EQ(errno, EAGAIN);
+		CHECK_EQ(wire_fd_wait(&reuse_state), 0);
+	}
+	CHECK_EQ(c, 'n');
+	mark('n');
+}
+
+static void closer(void *arg)
+{
+	int old_fd = spair[0], np[2], keep;
+	(void)arg;
+	wire_fd_wait_msec(10);
+	mark('c');
+	keep = dup(old_fd); /* the file outlives the number */
+	CHECK(keep >= 0);
+	CHECK_EQ(wire_fd_close(&rstate), 0);
+	CHECK_EQ(rstate.fd, -1);
+	/* Nothing refers to the state any more: scribble over it. */
+	memset(&rstate, 0xa5, sizeof(rstate));
+	/* The file is still open through the dup: had it stayed in epoll, this
+	 * write would report an event naming the scribbled state. */
+	CHECK_EQ(write(spair[1], "s", 1), 1);
+	/* The next pipe takes the freed number and works normally. */
+	nonblocking_pipe(np);
+	CHECK_EQ(np[0], old_fd);
+	wire_fd_mode_init(&reuse_state, np[0]);
+	spawn("reuse", reuse_reader, NULL);
+	wire_fd_wait_msec(10);
+	CHECK_EQ(write(np[1], "n", 1), 1);
+	wire_fd_wait_msec(10);
+	close(keep);
+}
+
+TEST(close_wakes_waiters)
+{
+	signal(SIGPIPE, SIG_IGN);
+	setup();
+	nonblocking_socketpair(spair);
+	wire_fd_mode_init(&rstate, spair[0]);
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	fill(spair[0]);
+	spawn("reader", close_waiter, (void *)0L);
+	spawn("writer", close_waiter, (void *)1L);
+	spawn("closer", closer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "rwcRWn");
+	CHECK_EQ(close_results[0], -1);
+	CHECK_EQ(close_errnos[0], EBADF);
+	CHECK_EQ(close_results[1], -1);
+	CHECK_EQ(close_errnos[1], EBADF);
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+static void none_waiter(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_fd_wait(&rstate), -1);
+	CHECK_EQ(errno, EINVAL);
+	mark('R');
+}
+
+static void none_setter(void *arg)
+{
+	(void)arg;
+	mark('n');
+	CHECK_EQ(wire_fd_mode_none(&rstate), 0);
+	CHECK_EQ(rstate.mode, WIRE_FD_MODE_NONE);
+	/* Out of epoll: the caller may close it and nothing is reported later. */
+	CHECK_EQ(close(pfd[0]), 0);
+	CHECK_EQ(close(pfd[1]), 0);
+}
+
+TEST(mode_none_wakes_waiters_and_unregisters)
+{
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	spawn("waiter", none_waiter, NULL);
+	spawn("setter", none_setter, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "nR");
+	CHECK_EQ(thread.poller->pending, 0);
+}
+
+/* wire_thread_run() waits while an fd waiter remains and returns after. */
+static int ext_fd;
+
+static void *late_writer(void *arg)
+{
+	(void)arg;
+	usleep(50 * 1000);
+	CHECK_EQ(write(ext_fd, "e", 1), 1);
+	return NULL;
+}
+
+static int reader_done;
+
+static void ext_reader(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	while (read(pfd[0], &c, 1) < 0)
+		CHECK_EQ(wire_fd_wait(&rstate), 0);
+	CHECK_EQ(c, 'e');
+	reader_done = 1;
+}
+
+TEST(run_returns_once_nothing_remains)
+{
+	pthread_t th;
+	int64_t t0;
+
+	setup();
+	nonblocking_pipe(pfd);
+	ext_fd = pfd[1];
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("reader", ext_reader, NULL);
+	t0 = test_now_ms();
+	CHECK_EQ(pthread_create(&th, NULL, late_writer, NULL), 0);
+	wire_thread_run();
+	/* It blocked in epoll for the other thread's write, then returned:
+	 * the fd stays registered but nobody waits on it. */
+	CHECK_EQ(reader_done, 1);
+	CHECK_RANGE(test_now_ms() - t0, 45, 45 + 500 * test_time_scale());
+	CHECK_EQ(wire_thread_suspended(), 0);
+	pthread_join(th, NULL);
+}
+
+/* An fd and a timeout in one wait list, both outcomes; the loser is
+ * unchained, and a dropped fd wait stops counting as pending. */
+static int chained_result;
+
+static void fd_or_timeout(void *arg)
+{
+	int write_at = (int)(long)arg;
+	wire_timeout_t t;
+	wire_wait_list_t wl;
+	wire_wait_t *fw, *first;
+	char c;
+
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	CHECK_EQ(read(pfd[0], &c, 1), -1);
+	wire_timeout_init(&t);
+	CHECK_EQ(wire_timeout_reset(&t, 40), 0);
+	wire_wait_list_init(&wl);
+	fw = wire_fd_wait_list_chain(&wl, &rstate);
+	CHECK(fw != NULL);
+	wire_wait_chain(&wl, wire_timeout_wait_get(&t));
+	CHECK_EQ(thread.poller->pending, 1);
+	first = wire_list_wait(&wl);
+	wire_wait_unchain(fw);
+	wire_wait_unchain(wire_timeout_wait_get(&t));
+	chained_result = first == fw ? 1 : 2;
+	if (write_at) {
+		CHECK_EQ(read(pfd[0], &c, 1), 1);
+		CHECK_EQ(wire_timeout_stop(&t), 1);
+	}
+}
+
+static void write_later(void *arg)
+{
+	wire_fd_wait_msec((int)(long)arg);
+	CHECK_EQ(write(pfd[1], "l", 1), 1);
+}
+
+static void run_fd_or_timeout(int write_at)
+{
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("waiter", fd_or_timeout, (void *)(long)write_at);
+	if (write_at)
+		spawn("writer", write_later, (void *)(long)write_at);
+}
+
+TEST(fd_and_timeout_in_one_list_fd_wins)
+{
+	int64_t t0;
+
+	run_fd_or_timeout(10);
+	t0 = test_now_ms();
+	wire_thread_run();
+	CHECK_EQ(chained_result, 1);
+	CHECK_RANGE(test_now_ms() - t0, 10, 35 * test_time_scale());
+	CHECK_EQ(thread.poller->pending, 0);
+}
+
+TEST(fd_and_timeout_in_one_list_timeout_wins)
+{
+	int64_t t0;
+
+	run_fd_or_timeout(0);
+	t0 = test_now_ms();
+	/* Returns once the timeout fired: the unchained fd wait no longer counts. */
+	wire_thread_run();
+	CHECK_EQ(chained_result, 2);
+	CHECK_RANGE(test_now_ms() - t0, 40, 40 + 200 * test_time_scale());
+	CHECK_EQ(thread.poller->pending, 0);
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+/* Busy wires do not starve an fd: the poller is looked at every 64 switches. */
+static int busy_stop;
+
+static void busy(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		wire_yield();
+}
+
+static void busy_reader(void *arg)
+{
+	int64_t t0 = test_now_ms();
+	(void)arg;
+	ext_reader(NULL);
+	woke_after_ms = test_now_ms() - t0;
+	busy_stop = 1;
+}
+
+TEST(busy_wires_do_not_starve_fds)
+{
+	pthread_t th;
+
+	setup();
+	nonblocking_pipe(pfd);
+	ext_fd = pfd[1];
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("reader", busy_reader, NULL);
+	spawn("busy1", busy, NULL);
+	spawn("busy2", busy, NULL);
+	CHECK_EQ(pthread_create(&th, NULL, late_writer, NULL), 0);
+	wire_thread_run();
+	pthread_join(th, NULL);
+	CHECK_EQ(reader_done, 1);
+	CHECK_RANGE(woke_after_ms, 45, 50 + 200 * test_time_scale());
+}
+
+/* ------------------------------------------------------------------ */
+/* Bad input and failures.                                             */
+
+static void bad_input_wire(void *arg)
+{
+	wire_fd_state_t st;
+	wire_wait_list_t wl;
+	int fds[2], file;
+	(void)arg;
+
+	wire_wait_list_init(&wl);
+	wire_fd_mode_init(&st, -1);
+	errno = 0;
+	CHECK_EQ(wire_fd_mode_read(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(wire_fd_mode_write(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(wire_fd_mode_none(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(wire_fd_wait(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK(wire_fd_wait_list_chain(&wl, &st) == NULL);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(wire_fd_close(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_NONE);
+
+	/* A closed fd: the failed change leaves the state as it was. */
+	nonblocking_pipe(fds);
+	close(fds[0]);
+	wire_fd_mode_init(&st, fds[0]);
+	CHECK_EQ(wire_fd_mode_read(&st), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_NONE);
+	CHECK_EQ(st.gen, 0);
+	CHECK_EQ(wire_fd_wait_read(&st), -1);
+	CHECK_EQ(errno, EINVAL); /* not watched */
+
+	/* A regular file cannot be watched. */
+	file = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	CHECK(file >= 0);
+	wire_fd_mode_init(&st, file);
+	CHECK_EQ(wire_fd_mode_read(&st), -1);
+	CHECK_EQ(errno, EPERM);
+	CHECK_EQ(wire_fd_wait(&st), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(wire_fd_wait_list_chain(&wl, &st) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(wl.head.next == &wl.head); /* nothing was chained */
+	close(file);
+
+	/* An injected epoll_ctl failure changes nothing; the next try works. */
+	wire_fd_mode_init(&st, fds[1]);
+	wire__fault_set(WIRE_SYS_EPOLL_CTL, 1, ENOMEM);
+	CHECK_EQ(wire_fd_mode_write(&st), -1);
+	CHECK_EQ(errno, ENOMEM);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_NONE);
+	CHECK_EQ(wire_fd_mode_write(&st), 0);
+	CHECK_EQ(wire_fd_wait(&st), 0); /* an empty pipe is writable */
+	wire__fault_set(WIRE_SYS_EPOLL_CTL, 1, ENOMEM);
+	CHECK_EQ(wire_fd_mode_none(&st), -1);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_WRITE);
+	CHECK_EQ(wire_fd_close(&st), 0);
+	mark('b');
+}
+
+TEST(bad_input_leaves_scheduler_intact)
+{
+	setup();
+	spawn("bad", bad_input_wire, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "b");
+	CHECK_EQ(thread.poller->pending, 0);
+	/* The scheduler still works: a normal wait afterwards. */
+	trace_len = 0;
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("reader", pipe_reader, NULL);
+	spawn("writer", pipe_writer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "rwWR");
+}
+
+TEST(init_failures)
+{
+	wire_thread_t *none = wire_thread_get();
+
+	CHECK(none == NULL);
+	CHECK_EQ(wire_fd_init(), -1); /* no scheduler */
+	CHECK_EQ(errno, EINVAL);
+	wire_thread_init(&thread);
+	wire__fault_set(WIRE_SYS_EPOLL_CREATE, 1, EMFILE);
+	CHECK_EQ(wire_fd_init(), -1);
+	CHECK_EQ(errno, EMFILE);
+	CHECK(thread.poller == NULL);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK(thread.poller != NULL);
+}
+
+static void wait_outside(void *arg)
+{
+	wire_fd_state_t st;
+	(void)arg;
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&st, pfd[0]);
+	CHECK_EQ(wire_fd_mode_read(&st), 0);
+	wire_fd_wait(&st);
+}
+
+TEST(wait_outside_a_wire_aborts)
+{
+	char err[512];
+	int status = test_run_child(wait_outside, NULL, err, sizeof(err));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	CHECK(strstr(err, "libwire: wire_fd_wait: called outside a wire") != NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork().                                                             */
+
+/*
+ * If a child kept using the parent's epoll instance, its epoll_wait would
+ * take the parent's edge-triggered events: the parent's wait would hang.
+ * The child re-initializes and blocks in its own epoll while the parent's
+ * fd becomes ready; the parent must still be woken.
+ */
+static int sync_pipe[2];
+
+static void child_waits(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&wstate), 0); /* re-registered in the child's epoll */
+	CHECK_EQ(write(sync_pipe[1], "r", 1), 1);
+	wire_fd_wait(&wstate); /* never ready: the child's own fd */
+}
+
+static void parent_waits(void *arg)
+{
+	int64_t t0 = test_now_ms();
+	char c;
+	(void)arg;
+	/* Wait first: the readiness must come from the parent's own epoll. */
+	CHECK_EQ(wire_fd_wait(&rstate), 0);
+	woke_after_ms = test_now_ms() - t0;
+	CHECK_EQ(read(pfd[0], &c, 1), 1);
+	CHECK_EQ(c, 'p');
+	reader_done = 1;
+	watchdog_done = 1;
+}
+
+TEST(fork_child_gets_its_own_epoll)
+{
+	int child_fds[2];
+	pid_t pid;
+	char c;
+
+	setup();
+	nonblocking_pipe(pfd);
+	nonblocking_pipe(child_fds);
+	CHECK_EQ(pipe(sync_pipe), 0);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	wire_fd_mode_init(&wstate, child_fds[0]);
+	CHECK_EQ(wire_fd_mode_read(&wstate), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		alarm(5 * (unsigned)test_time_scale());
+		wire_thread_init(&thread);
+		CHECK_EQ(wire_fd_init(), 0);
+		spawn("child", child_waits, NULL);
+		wire_thread_run(); /* blocks in epoll until killed */
+		_exit(0);
+	}
+	CHECK_EQ(read(sync_pipe[0], &c, 1), 1);
+	usleep(20 * 1000); /* the child is in epoll_wait now */
+	CHECK_EQ(write(pfd[1], "p", 1), 1);
+	usleep(20 * 1000); /* a shared epoll would hand the event to the child */
+	spawn("parent", parent_waits, NULL);
+	spawn("watchdog", watchdog, &pfd[1]);
+	wire_thread_run();
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	CHECK_EQ(reader_done, 1);
+	CHECK_RANGE(woke_after_ms, 0, 100 * test_time_scale());
+}
+
+static void forker(void *arg)
+{
+	(void)arg;
+	if (fork() == 0) {
+		for (;;) /* the scheduler polls the inherited epoll: refused */
+			wire_yield();
+	}
+	wait(NULL);
+	CHECK_EQ(write(pfd[1], "e", 1), 1);
+}
+
+static void forked_without_init(void *arg)
+{
+	(void)arg;
+	setup();
+	nonblocking_pipe(pfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	spawn("reader", ext_reader, NULL);
+	spawn("forker", forker, NULL);
+	wire_thread_run();
+	CHECK_EQ(reader_done, 1);
+}
+
+TEST(fork_child_without_init_aborts_when_polling)
+{
+	char err[512];
+	test_run_child(forked_without_init, NULL, err, sizeof(err));
+	CHECK(strstr(err, "libwire: wire_fd: the epoll instance was inherited across fork()") !=
+	      NULL);
 }
