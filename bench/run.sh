@@ -16,6 +16,10 @@ done
 for p in "$b"/bench_x_*; do
 	[ -x "$p" ] && "$p"
 done
+# Go's figures in the same session, when a Go toolchain is installed.
+if command -v go >/dev/null 2>&1; then
+	sh "$(dirname "$0")/go_baseline.sh"
+fi
 # Example servers against nginx and redis-server with real clients.
 sh "$(dirname "$0")/servers.sh" "$b" || echo "servers: FAILED (exit $?)"
 exit 0

@@ -35,10 +35,11 @@
 
 /* A caller parked in wire_pool_alloc_block(); lives on that wire's stack. */
 struct pool_waiter {
-	wire_list_t link;	  /* in pool->waiters */
+	wire_list_t link;	  /* in pool->waiters; first member (see give_back) */
 	wire_t *wire;		  /* the parked wire */
 	wire_pool_entry_t *entry; /* set when an entry is handed over */
 };
+_Static_assert(offsetof(struct pool_waiter, link) == 0, "give_back casts the node");
 
 static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
 {
@@ -85,8 +86,8 @@ int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 static void give_back(wire_pool_t *pool, wire_pool_entry_t *e)
 {
 	if (__builtin_expect(!list_empty(&pool->waiters), 0)) {
-		struct pool_waiter *w =
-		    wire_container_of(list_pop(&pool->waiters), struct pool_waiter, link);
+		/* link is the first member: the node is the record. */
+		struct pool_waiter *w = (struct pool_waiter *)(void *)list_pop(&pool->waiters);
 		w->entry = e; /* stays in use: it passes straight to the waiter */
 		wire_resume(w->wire);
 		return;
@@ -106,38 +107,60 @@ static void pool_main(void *arg)
 	give_back(e->pool, e);
 }
 
-/* Start a wire on @e, which the caller has taken (counted in use). */
-static wire_t *start(wire_pool_t *pool, wire_pool_entry_t *e, const char *name, void (*fn)(void *),
-		     void *arg)
+/* Undo the taking of @e after a failure; errno is kept. */
+static wire_t *__attribute__((noinline, cold)) untake(wire_pool_t *pool, wire_pool_entry_t *e)
 {
-	if (__builtin_expect(e->stack == NULL, 0)) {
-		e->stack = wire_stack_alloc(pool->stack_size);
-		if (!e->stack) {
-			int err = errno;
-			give_back(pool, e);
-			errno = err;
-			return NULL;
-		}
+	int err = errno;
+
+	give_back(pool, e);
+	errno = err;
+	return NULL;
+}
+
+/* First use of @e: map its stack, unless the call is bound to fail. */
+static int __attribute__((noinline, cold)) first_stack(wire_pool_t *pool, wire_pool_entry_t *e)
+{
+	if (!wire_thread_get()) {
+		errno = EINVAL;
+		return -1;
 	}
+	e->stack = wire_stack_alloc(pool->stack_size);
+	return e->stack ? 0 : -1;
+}
+
+/* Start a wire on @e, which the caller has taken (counted in use). */
+static inline wire_t *start(wire_pool_t *pool, wire_pool_entry_t *e, const char *name,
+			    void (*fn)(void *), void *arg)
+{
+	wire_t *w;
+
+	if (__builtin_expect(e->stack == NULL, 0) && first_stack(pool, e) != 0)
+		return untake(pool, e);
 	e->entry = fn;
 	e->arg = arg;
-	/* Cannot fail: stack, entry and scheduler were checked. */
-	return wire_init(&e->wire, name, pool_main, e, e->stack, pool->stack_size);
+	/* Fails only without a scheduler on this thread (EINVAL), and then
+	 * changes nothing: stack and entry function were checked. */
+	w = wire_init(&e->wire, name, pool_main, e, e->stack, pool->stack_size);
+	if (__builtin_expect(w == NULL, 0))
+		return untake(pool, e);
+	return w;
+}
+
+static wire_t *__attribute__((noinline, cold)) fail_with(int err)
+{
+	errno = err;
+	return NULL;
 }
 
 wire_t *wire_pool_alloc(wire_pool_t *pool, const char *name, void (*entry_point)(void *), void *arg)
 {
 	wire_pool_entry_t *e;
 
-	if (__builtin_expect(!pool || !entry_point || !wire_thread_get(), 0)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (__builtin_expect(!pool || !entry_point, 0))
+		return fail_with(EINVAL);
 	e = pool->free;
-	if (__builtin_expect(!e, 0)) {
-		errno = EAGAIN;
-		return NULL;
-	}
+	if (__builtin_expect(!e, 0))
+		return fail_with(EAGAIN);
 	pool->free = e->next_free;
 	pool->in_use++;
 	return start(pool, e, name, entry_point, arg);
