@@ -5,17 +5,21 @@
 #   redis-benchmark -c50    wire_kv      vs redis-server (no persistence)
 #                           GET and SET, with -P 1 and -P 16
 # Each server runs pinned to core 0, the client to core 1, for a bounded
-# time. One line per pair: both figures and the ratio (wire / peer).
+# time. The two servers of a pair take turns, ROUNDS times, so that load
+# from elsewhere on the machine hits both alike; each figure is the median
+# of its rounds. One line per pair: both figures and the ratio (wire / peer).
 # Usage: servers.sh BUILD_DIR. Installs wrk, nginx-light, redis-server and
 # redis-tools with apt-get when missing and running as root; otherwise, or
 # when something cannot run, prints "servers: skipped (reason)". Always
-# exits 0. Environment: SERVERS_SECS (wrk duration, default 5),
-# SERVERS_N1 / SERVERS_N16 (redis-benchmark requests per test for -P 1 /
-# -P 16, default 150000 / 1500000).
+# exits 0. Environment: SERVERS_ROUNDS (default 3), SERVERS_SECS (wrk
+# duration of one run, default 5), SERVERS_N1 / SERVERS_N16
+# (redis-benchmark requests per test and run for -P 1 / -P 16, default
+# 100000 / 1000000).
 b=${1:-build/release}
+rounds=${SERVERS_ROUNDS:-3}
 secs=${SERVERS_SECS:-5}
-n1=${SERVERS_N1:-150000}
-n16=${SERVERS_N16:-1500000}
+n1=${SERVERS_N1:-100000}
+n16=${SERVERS_N16:-1000000}
 body='hello from libwire
 '
 
@@ -140,6 +144,14 @@ run_rb() {
 			END { print (g ? g : "-"), (s ? s : "-") }'
 }
 
+# Median of the numbers given as arguments ("-" entries ignored).
+median() {
+	printf '%s\n' "$@" | grep -v '^-$' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-";
+			else if (NR % 2) print v[(NR + 1) / 2];
+			else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b;
 		else printf "n/a" }'
@@ -176,42 +188,63 @@ http {
 }
 EOF
 
-port=$(free_port) || skip "no free port"
-w_http=-
-if start_server "$b/wire_httpd" "$port" "$tmp/www"; then
-	w_http=$(run_wrk)
-	stop_server
-fi
-port=$(free_port) || skip "no free port"
-sed "s/PORT;/$port;/" "$tmp/nginx.conf" >"$tmp/nginx-run.conf"
-n_http=-
-if start_server nginx -p "$tmp/nginx" -c "$tmp/nginx-run.conf" -e "$tmp/nginx/error.log"; then
-	n_http=$(run_wrk)
-	stop_server
-fi
+w_all= n_all=
+r=0
+while [ $r -lt "$rounds" ]; do
+	port=$(free_port) || skip "no free port"
+	v=-
+	if start_server "$b/wire_httpd" "$port" "$tmp/www"; then
+		v=$(run_wrk)
+		stop_server
+	fi
+	w_all="$w_all $v"
+	port=$(free_port) || skip "no free port"
+	sed "s/PORT;/$port;/" "$tmp/nginx.conf" >"$tmp/nginx-run.conf"
+	v=-
+	if start_server nginx -p "$tmp/nginx" -c "$tmp/nginx-run.conf" -e "$tmp/nginx/error.log"; then
+		v=$(run_wrk)
+		stop_server
+	fi
+	n_all="$n_all $v"
+	r=$((r + 1))
+done
+w_http=$(median $w_all)
+n_http=$(median $n_all)
 echo "servers http: wire_httpd $w_http req/s, nginx $n_http req/s," \
-	"ratio $(ratio "$w_http" "$n_http") (wrk -t1 -c50 -d${secs}s; server on core $score, client on core $ccore)"
+	"ratio $(ratio "$w_http" "$n_http") (wrk -t1 -c50 -d${secs}s, median of $rounds alternating runs:" \
+	"wire_httpd$w_all, nginx$n_all; server on core $score, client on core $ccore)"
 
 # --- KV: wire_kv against redis-server -----------------------------------
 for P in 1 16; do
 	if [ $P = 1 ]; then n=$n1; else n=$n16; fi
-	port=$(free_port) || skip "no free port"
-	w="- -"
-	if start_server "$b/wire_kv" "$port"; then
-		w=$(run_rb "$n" $P)
-		stop_server
-	fi
-	port=$(free_port) || skip "no free port"
-	r="- -"
-	if start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
-		--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no; then
-		r=$(run_rb "$n" $P)
-		stop_server
-	fi
-	set -- $w $r
-	echo "servers kv GET -P $P: wire_kv $1 ops/s, redis-server $3 ops/s, ratio $(ratio "$1" "$3")" \
-		"(redis-benchmark -c50 -n $n; server on core $score, client on core $ccore)"
-	echo "servers kv SET -P $P: wire_kv $2 ops/s, redis-server $4 ops/s, ratio $(ratio "$2" "$4")" \
-		"(redis-benchmark -c50 -n $n; server on core $score, client on core $ccore)"
+	wg= ws= rg= rs=
+	r=0
+	while [ $r -lt "$rounds" ]; do
+		port=$(free_port) || skip "no free port"
+		v="- -"
+		if start_server "$b/wire_kv" "$port"; then
+			v=$(run_rb "$n" $P)
+			stop_server
+		fi
+		set -- $v
+		wg="$wg $1" ws="$ws $2"
+		port=$(free_port) || skip "no free port"
+		v="- -"
+		if start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
+			--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no; then
+			v=$(run_rb "$n" $P)
+			stop_server
+		fi
+		set -- $v
+		rg="$rg $1" rs="$rs $2"
+		r=$((r + 1))
+	done
+	for t in GET SET; do
+		if [ $t = GET ]; then a=$(median $wg) c=$(median $rg) aa=$wg cc=$rg
+		else a=$(median $ws) c=$(median $rs) aa=$ws cc=$rs; fi
+		echo "servers kv $t -P $P: wire_kv $a ops/s, redis-server $c ops/s, ratio $(ratio "$a" "$c")" \
+			"(redis-benchmark -c50 -n $n, median of $rounds alternating runs: wire_kv$aa," \
+			"redis-server$cc; server on core $score, client on core $ccore)"
+	done
 done
 exit 0
