@@ -29,7 +29,9 @@ static void conns_del(wire_list_t *n)
 	n->next = n->prev = n;
 }
 
-#define conn_of(p) ((struct srv_conn *)((char *)(p)-offsetof(struct srv_conn, link)))
+/* link is the first member of a connection: the node is the record. */
+#define conn_of(p) ((struct srv_conn *)(void *)(p))
+_Static_assert(offsetof(struct srv_conn, link) == 0, "conn_of casts the node");
 
 int srv_listen_tcp(const char *host, int port, int backlog, int *port_out)
 {
