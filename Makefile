@@ -1,13 +1,14 @@
 # Thin driver over CMake. The two commands of the README:
 #   make test    configure, build and run the whole test suite
 #   make bench   release build, then one line per standard workload (W1-W7)
-# Modes for reliability work: make asan, make valgrind, make tsan.
+# Modes for reliability work: make asan, make valgrind, make tsan,
+# make clang, make aarch64, make ucontext, make install-check (docs/testing.md).
 
 JOBS  ?= $(shell nproc)
 CMAKE ?= cmake
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all build test bench asan valgrind tsan clean
+.PHONY: all build test bench asan valgrind tsan clang aarch64 ucontext install-check clean
 
 all: build
 
@@ -43,6 +44,32 @@ tsan:
 		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build build/tsan -j$(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
+
+# The suite built with clang (the CMake warning set is kept clean for both).
+clang:
+	$(CMAKE) -S . -B build/clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DWIRE_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/clang -j$(JOBS)
+	cd build/clang && ctest $(CTEST_FLAGS)
+
+# Cross-build with Debian's gcc-aarch64-linux-gnu; CTest runs every test
+# under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR of the toolchain file).
+aarch64:
+	$(CMAKE) -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_TEST_TIME_SCALE=10 -DWIRE_BENCH=OFF \
+		$(CMAKE_FLAGS)
+	$(CMAKE) --build build/aarch64 -j$(JOBS)
+	cd build/aarch64 && ctest $(CTEST_FLAGS)
+
+# The portable context switch, forced on this machine.
+ucontext:
+	$(CMAKE) -S . -B build/ucontext -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_CORO=ucontext \
+		-DWIRE_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build build/ucontext -j$(JOBS)
+	cd build/ucontext && ctest $(CTEST_FLAGS)
+
+install-check:
+	CMAKE_FLAGS="$(CMAKE_FLAGS)" sh tests/install/check.sh build/install-check
 
 clean:
 	rm -rf build

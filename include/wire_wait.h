@@ -57,7 +57,11 @@ void wire_wait_single(wire_wait_t *w);
 /* Make @wl an empty list. */
 void wire_wait_list_init(wire_wait_list_t *wl);
 
-/* Append @w to @wl. A wait is on at most one list at a time. */
+/*
+ * Append @w to @wl (moving it from the list it was on: a wait is on at
+ * most one list at a time). If @w is already triggered, a wire parked in
+ * wire_list_wait() on @wl is woken.
+ */
 void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w);
 
 /* Remove @w from its list, if any. */

@@ -1,96 +1,104 @@
 /*
- * coro - initial frames for the assembly switches, and the ucontext
- * fallback for other architectures. See coro.h.
+ * coro - the ucontext fallback for architectures without an assembly
+ * switch, and the sanitizer bookkeeping. See coro.h.
  */
 #include <stdint.h>
 #include <string.h>
 #include "coro.h"
 
+#ifdef WIRE_VALGRIND
+int wire_coro_on_valgrind;
+#endif
+
 #ifdef WIRE_ASAN
 __thread wire_coro_t *wire_coro_asan_from;
 #endif
 
-#if defined(WIRE_CORO_X86_64)
+#if defined(WIRE_CORO_UCONTEXT)
 
-void wire_coro_trampoline(void);
-
-/*
- * The frame wire_coro_jump pops: r15 r14 r13 r12 rbx rbp, then the resume
- * address. r12 carries @fn and r13 @arg into wire_coro_trampoline. The
- * frame sits so that the trampoline starts with rsp 16-byte aligned, as
- * at a call site.
- */
-void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
-{
-	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 72);
-
-	memset(sp, 0, 72);
-	sp[3] = (uint64_t)(uintptr_t)fn;  /* r12 */
-	sp[2] = (uint64_t)(uintptr_t)arg; /* r13 */
-	sp[6] = (uint64_t)(uintptr_t)wire_coro_trampoline;
-	return sp;
-}
-
-#elif defined(WIRE_CORO_AARCH64)
-
-void wire_coro_trampoline(void);
 
 /*
- * The frame wire_coro_jump pops (160 bytes): x19..x28, x29, x30, d8..d15.
- * x19 carries @fn, x20 @arg, x30 the trampoline; sp stays 16-byte aligned.
+ * Portable fallback: ucontext starts a fresh context once, _setjmp and
+ * _longjmp do every later switch. swapcontext would be simpler but costs a
+ * sigprocmask syscall per switch and a ucontext_t (about 1 KiB on x86-64)
+ * per saved context, more than a 2 KiB stack can spare.
+ *
+ * A saved context is a jmp_buf in the frame of the wire_coro_jump call that
+ * left it; a fresh one is a small start record at the top of its stack.
+ * Both begin with @fn, so wire_coro_jump can tell them apart (NULL: saved).
+ * The ucontext_t that starts a fresh context is needed only until
+ * setcontext has loaded it, so one per OS thread serves every start (it
+ * is about 1 KiB on x86-64 and 4.5 KiB on aarch64: too big for the stack
+ * being left, which may be a small wire stack).
  */
-void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
-{
-	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 160);
-
-	memset(sp, 0, 160);
-	sp[0] = (uint64_t)(uintptr_t)fn;  /* x19 */
-	sp[1] = (uint64_t)(uintptr_t)arg; /* x20 */
-	sp[11] = (uint64_t)(uintptr_t)wire_coro_trampoline; /* x30 */
-	return sp;
-}
-
-#else /* WIRE_CORO_UCONTEXT */
-
+#undef _FORTIFY_SOURCE /* __longjmp_chk refuses to jump to another stack */
+#include <setjmp.h>
 #include <ucontext.h>
 
-/*
- * The saved context of a switched-out wire is a ucontext_t in the frame of
- * its own wire_coro_jump call; a fresh one sits at the top of its stack.
- * makecontext passes only ints, so pointers travel split in halves.
- */
-static void ucontext_entry(unsigned fn_lo, unsigned fn_hi, unsigned arg_lo, unsigned arg_hi)
+struct coro_start {
+	void (*fn)(void *); /* never NULL */
+	void *arg;
+	void *stack;
+};
+
+struct coro_saved {
+	void (*fn)(void *); /* always NULL */
+	jmp_buf jb;
+};
+
+/* makecontext passes only ints, so the start record travels in halves. */
+static void ucontext_entry(unsigned lo, unsigned hi)
 {
-	void (*fn)(void *) =
-		(void (*)(void *))(uintptr_t)(((uint64_t)fn_hi << 32) | (uint64_t)fn_lo);
-	void *arg = (void *)(uintptr_t)(((uint64_t)arg_hi << 32) | (uint64_t)arg_lo);
-	fn(arg);
+	struct coro_start *st = (struct coro_start *)(uintptr_t)(((uint64_t)hi << 32) | lo);
+
+	st->fn(st->arg);
 	__builtin_trap();
 }
 
 void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
 {
-	uintptr_t top = ((uintptr_t)stack + size - sizeof(ucontext_t)) & ~(uintptr_t)63;
-	ucontext_t *uc = (ucontext_t *)top;
-	uint64_t f = (uint64_t)(uintptr_t)fn, a = (uint64_t)(uintptr_t)arg;
+	uintptr_t top = ((uintptr_t)stack + size - sizeof(struct coro_start)) & ~(uintptr_t)15;
+	struct coro_start *st = (struct coro_start *)top;
 
-	getcontext(uc);
-	uc->uc_stack.ss_sp = stack;
-	uc->uc_stack.ss_size = top - (uintptr_t)stack;
-	uc->uc_link = NULL;
-	makecontext(uc, (void (*)(void))ucontext_entry, 4, (unsigned)f, (unsigned)(f >> 32),
-		    (unsigned)a, (unsigned)(a >> 32));
-	return uc;
+	st->fn = fn;
+	st->arg = arg;
+	st->stack = stack;
+	return st;
+}
+
+static __thread ucontext_t start_uc;
+
+static void __attribute__((noreturn, noinline)) start_fresh(struct coro_start *st)
+{
+	uint64_t p = (uint64_t)(uintptr_t)st;
+
+	getcontext(&start_uc);
+	start_uc.uc_stack.ss_sp = st->stack;
+	start_uc.uc_stack.ss_size = (size_t)((char *)st - (char *)st->stack);
+	start_uc.uc_link = NULL;
+	makecontext(&start_uc, (void (*)(void))ucontext_entry, 2, (unsigned)p,
+		    (unsigned)(p >> 32));
+#ifdef WIRE_ASAN
+	/* This frame never returns: drop whatever it poisoned, or later frames
+	 * of the stack being left would run into it once it is resumed. */
+	__asan_handle_no_return();
+#endif
+	setcontext(&start_uc);
+	__builtin_trap();
 }
 
 void wire_coro_jump(void **save_sp, void *to_sp)
 {
-	ucontext_t self;
+	struct coro_saved self;
+	struct coro_start *to = to_sp;
 
+	self.fn = NULL;
 	*save_sp = &self;
-	swapcontext(&self, (ucontext_t *)to_sp);
+	if (_setjmp(self.jb) != 0)
+		return;
+	if (to->fn)
+		start_fresh(to);
+	_longjmp(((struct coro_saved *)to_sp)->jb, 1);
 }
 
 #endif

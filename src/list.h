@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include "wire.h"
 
-#define wire_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define wire_container_of(ptr, type, member)                                                       \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void list_init(wire_list_t *l)
 {

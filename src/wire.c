@@ -371,6 +371,7 @@ void wire_thread_init(wire_thread_t *t)
 	t->run_tailp = &t->run_head;
 	list_init(&t->suspended);
 	t->poll_budget = POLL_INTERVAL;
+	coro_detect_valgrind();
 	coro_init_self(&t->sched);
 	coro_init_self(&t->grave);
 	t->grave.tsan_fiber = NULL;

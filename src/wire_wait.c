@@ -76,6 +76,9 @@ void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w)
 		list_del(&w->link);
 	w->list = wl;
 	list_add_tail(&wl->head, &w->link);
+	/* A wire already parked on @wl must see a wait that comes in triggered. */
+	if (w->triggered && wl->waiter)
+		wire_resume(wl->waiter);
 }
 
 void wire_wait_unchain(wire_wait_t *w)
@@ -107,6 +110,7 @@ int wire_wait_two(wire_wait_t *a, wire_wait_t *b)
 	wire_wait_list_t wl;
 	wire_wait_t *first;
 
+	waiting_wire("wire_wait_two");
 	wire_wait_list_init(&wl);
 	wire_wait_chain(&wl, a);
 	wire_wait_chain(&wl, b);

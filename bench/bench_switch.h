@@ -1,0 +1,61 @@
+/*
+ * Same-run references for the benchmarks of the synchronization layers:
+ * the bare context switch of the coro layer and a W1-style wire yield.
+ * Include once per program.
+ */
+#ifndef WIRE_BENCH_SWITCH_H
+#define WIRE_BENCH_SWITCH_H
+
+#include "bench.h"
+#include "coro.h"
+#include "wire.h"
+
+#define BENCH_STACK (64 * 1024)
+
+static wire_coro_t bench_main_ctx, bench_other_ctx;
+
+static inline void bench_bare_entry(void *arg)
+{
+	(void)arg;
+	for (;;)
+		wire_coro_jump(&bench_other_ctx.sp, bench_main_ctx.sp);
+}
+
+/* ns per switch between two contexts that jump to each other directly. */
+static inline double bench_bare_switch_ns(long n)
+{
+	static char stack[BENCH_STACK] __attribute__((aligned(16)));
+	long left = n / 2;
+	int64_t t0;
+
+	bench_other_ctx.sp = wire_coro_prepare(stack, BENCH_STACK, bench_bare_entry, NULL);
+	t0 = bench_now_ns();
+	while (left--)
+		wire_coro_jump(&bench_main_ctx.sp, bench_other_ctx.sp);
+	return (double)(bench_now_ns() - t0) / (double)n;
+}
+
+static inline void bench_yielder(void *arg)
+{
+	long n = (long)arg;
+	while (n--)
+		wire_yield();
+}
+
+/* ns per switch of two wires yielding to each other (W1). */
+static inline double bench_yield_ns(long n)
+{
+	static char s1[BENCH_STACK], s2[BENCH_STACK];
+	static wire_thread_t t;
+	static wire_t a, b;
+	int64_t t0;
+
+	wire_thread_init(&t);
+	wire_init(&a, "a", bench_yielder, (void *)(n / 2), s1, BENCH_STACK);
+	wire_init(&b, "b", bench_yielder, (void *)(n / 2), s2, BENCH_STACK);
+	t0 = bench_now_ns();
+	wire_thread_run();
+	return (double)(bench_now_ns() - t0) / (double)n;
+}
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * W3 channel: two wires ping-pong a pointer over two channels (two sends
+ * and two receives per round trip); ns per round trip. References measured
+ * in the same run: the bare context switch and the W1 wire yield.
+ */
+#include <stdint.h>
+
+#include "bench_switch.h"
+#include "wire_channel.h"
+
+#define N	 2000000 /* round trips per run */
+#define SWITCHES 10000000
+
+static wire_channel_t ping, pong;
+
+static void pinger(void *arg)
+{
+	long n = (long)arg;
+	void *m = (void *)(uintptr_t)1;
+
+	while (n--) {
+		wire_channel_send(&ping, m);
+		wire_channel_recv_block(&pong, &m);
+	}
+	if (m != (void *)(uintptr_t)1)
+		abort();
+}
+
+static void ponger(void *arg)
+{
+	long n = (long)arg;
+	void *m;
+
+	while (n--) {
+		wire_channel_recv_block(&ping, &m);
+		wire_channel_send(&pong, m);
+	}
+}
+
+static double round_trip_ns(void)
+{
+	static char s1[BENCH_STACK], s2[BENCH_STACK];
+	static wire_thread_t t;
+	static wire_t a, b;
+	int64_t t0;
+
+	wire_thread_init(&t);
+	wire_channel_init(&ping);
+	wire_channel_init(&pong);
+	wire_init(&a, "ping", pinger, (void *)(long)N, s1, BENCH_STACK);
+	wire_init(&b, "pong", ponger, (void *)(long)N, s2, BENCH_STACK);
+	t0 = bench_now_ns();
+	wire_thread_run();
+	if (wire_thread_suspended())
+		abort();
+	return (double)(bench_now_ns() - t0) / N;
+}
+
+int main(void)
+{
+	int runs = bench_runs(7);
+	double bare[32], yield[32], rt[32], mb, my, mr;
+
+	if (runs > 32)
+		runs = 32;
+	for (int i = 0; i < runs; i++) {
+		bare[i] = bench_bare_switch_ns(SWITCHES);
+		yield[i] = bench_yield_ns(SWITCHES);
+		rt[i] = round_trip_ns();
+	}
+	mb = bench_median(bare, runs);
+	my = bench_median(yield, runs);
+	mr = bench_median(rt, runs);
+	printf("W3 channel: %.2f ns/round trip (bare context switch %.2f ns, ratio %.2fx; wire "
+	       "yield %.2f ns/switch; %d runs of %d round trips)\n",
+	       mr, mb, mr / mb, my, runs, N);
+	return 0;
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Install check: install libwire into a temporary prefix with
+# `cmake --install`, then build and run programs against it the two ways a
+# user links it: pkg-config and CMake find_package(libwire). Also compiles
+# every installed header on its own and the example program of README.md.
+# Usage: check.sh [BUILD_DIR]   (extra configure flags in $CMAKE_FLAGS)
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$src/build/install-check}
+cc=${CC:-cc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+step() { echo "install-check: $*"; }
+
+step "build and install into $prefix"
+# shellcheck disable=SC2086 # CMAKE_FLAGS is a list of flags
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_TESTS=OFF \
+	-DWIRE_BENCH=OFF -DWIRE_EXAMPLES=OFF ${CMAKE_FLAGS:-} >"$tmp/configure.log" ||
+	{ cat "$tmp/configure.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
+cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
+
+pcdir=$(dirname "$(find "$prefix" -name libwire.pc)")
+libdir=$(dirname "$pcdir")
+export PKG_CONFIG_PATH="$pcdir"
+export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+flags=$(pkg-config --cflags --libs libwire)
+step "pkg-config --cflags --libs libwire: $flags"
+
+step "every installed header compiles on its own"
+n=0
+for h in "$prefix"/include/libwire/*.h; do
+	printf '#include "%s"\n' "$(basename "$h")" >"$tmp/h.c"
+	# shellcheck disable=SC2046
+	"$cc" -Wall -Wextra -Werror -fsyntax-only $(pkg-config --cflags libwire) "$tmp/h.c" ||
+		{ echo "install-check: $(basename "$h") does not compile alone"; exit 1; }
+	n=$((n + 1))
+done
+step "$n headers"
+
+step "pkg-config build of tests/install/order.c"
+# shellcheck disable=SC2086
+"$cc" -Wall -Wextra -Werror "$src/tests/install/order.c" -o "$tmp/order-pc" $flags
+"$tmp/order-pc"
+
+step "pkg-config build of the example in README.md"
+awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on' "$src/README.md" >"$tmp/readme.c"
+[ -s "$tmp/readme.c" ] || { echo "install-check: no \`\`\`c block in README.md"; exit 1; }
+# shellcheck disable=SC2086
+"$cc" -Wall -Wextra -Werror "$tmp/readme.c" -o "$tmp/readme" $flags
+"$tmp/readme" >"$tmp/readme.out"
+cat "$tmp/readme.out"
+grep -q . "$tmp/readme.out" || { echo "install-check: README example printed nothing"; exit 1; }
+
+step "CMake find_package(libwire) build of tests/install/order.c"
+cmake -S "$src/tests/install" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
+	>"$tmp/consumer.log" || { cat "$tmp/consumer.log"; exit 1; }
+cmake --build "$tmp/consumer" >"$tmp/consumer-build.log" ||
+	{ cat "$tmp/consumer-build.log"; exit 1; }
+env -u LD_LIBRARY_PATH "$tmp/consumer/order"
+
+step "passed"
