@@ -87,12 +87,24 @@ listening() {
 		END { exit !f }' /proc/net/tcp
 }
 
-# A port nobody listens on, from a pseudo-random start.
+# Is 127.0.0.1:$1 (or the wildcard) in use in any state (listening,
+# connected, TIME_WAIT)?
+in_use() {
+	hex=$(printf '%04X' "$1")
+	awk -v h=":$hex" '$2 == "0100007F" h || $2 == "00000000" h { f = 1 }
+		END { exit !f }' /proc/net/tcp
+}
+
+# A port nobody uses, below the kernel's ephemeral range (so that no
+# client socket can be holding it), from a pseudo-random start.
 free_port() {
-	p=$(( ($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 20000 + 30000 ))
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
+	span=$((lo - 11000))
+	p=$(( ($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % span + 10000 ))
 	i=0
 	while [ $i -lt 200 ]; do
-		listening $p || { echo $p; return 0; }
+		in_use $p || { echo $p; return 0; }
 		p=$((p + 1)); i=$((i + 1))
 	done
 	return 1
