@@ -150,7 +150,7 @@ run_wrk() {
 
 # redis-benchmark ops/s for GET and SET ("get set", "- -" on failure).
 run_rb() {
-	timeout 120 taskset -c $ccore redis-benchmark -h 127.0.0.1 -p "$port" -c 50 \
+	timeout 60 taskset -c $ccore redis-benchmark -h 127.0.0.1 -p "$port" -c 50 \
 		-t set,get -n "$1" -P "$2" --csv 2>/dev/null | tr -d '"' |
 		awk -F, '$1 == "GET" { g = int($2) } $1 == "SET" { s = int($2) }
 			END { print (g ? g : "-"), (s ? s : "-") }'
