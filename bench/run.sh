@@ -20,4 +20,6 @@ done
 if command -v go >/dev/null 2>&1; then
 	sh "$(dirname "$0")/go_baseline.sh"
 fi
+# Example servers against nginx and redis-server with real clients.
+sh "$(dirname "$0")/servers.sh" "$b" || echo "servers: FAILED (exit $?)"
 exit 0

@@ -1,0 +1,106 @@
+/*
+ * server.h - the skeleton the example servers share: a listening socket,
+ * an acceptor wire, one pooled wire per connection (the pool size is the
+ * connection limit), and a sweeper wire that closes idle connections.
+ *
+ * Idle connections are found by the sweeper, not by a timer per read: the
+ * handler calls srv_touch() when a connection makes progress, and the
+ * sweeper shuts down (SHUT_RDWR) every connection idle longer than the
+ * limit, which ends its pending read or write. The request path then arms
+ * no timer at all.
+ */
+#ifndef WIRE_EXAMPLE_SERVER_H
+#define WIRE_EXAMPLE_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wire.h"
+#include "wire_net.h"
+#include "wire_pool.h"
+#include "wire_wait.h"
+
+#define SRV_AUX_STACK (64 * 1024)
+
+struct srv;
+
+/* One connection, on its wire's stack. */
+struct srv_conn {
+	wire_list_t link; /* in srv->conns */
+	wire_net_t net;
+	struct srv *srv;
+	int64_t last_ms; /* coarse monotonic ms of the last progress */
+};
+
+/* Runs on the connection's wire; returns when the connection is done. */
+typedef void (*srv_handler_t)(struct srv_conn *c);
+
+struct srv {
+	wire_net_t listener;
+	wire_pool_t pool;
+	wire_pool_entry_t *entries;
+	srv_handler_t handle;
+	void *ctx;	  /* for the handler */
+	const char *name; /* name of connection wires */
+	const char *busy; /* sent (best effort) when the limit is reached */
+	size_t busy_len;
+	int idle_ms;
+	int stopping;
+	wire_wait_t stop_wait; /* triggered by srv_stop() */
+	int handoff_fd;
+	wire_list_t conns;
+	unsigned nconns;
+	unsigned long accepted, rejected, idle_closed;
+	wire_t acceptor, sweeper;
+	char acceptor_stack[SRV_AUX_STACK] __attribute__((aligned(16)));
+	char sweeper_stack[SRV_AUX_STACK] __attribute__((aligned(16)));
+};
+
+/* Coarse CLOCK_MONOTONIC milliseconds (vDSO, no syscall). */
+static inline int64_t srv_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void srv_touch(struct srv_conn *c)
+{
+	c->last_ms = srv_now_ms();
+}
+
+/*
+ * A listening TCP socket on @host (numeric, e.g. "127.0.0.1") port @port
+ * (0: any; the port chosen is stored in *@port_out if not NULL). Returns
+ * the fd or -1 with errno.
+ */
+int srv_listen_tcp(const char *host, int port, int backlog, int *port_out);
+
+/*
+ * Start serving on @listen_fd (owned by @s from now on): queue the
+ * acceptor and sweeper wires. Call after wire_thread_init() and
+ * wire_fd_init(); wires run in wire_thread_run(). @limit connections at
+ * most (each on a pooled wire with @stack_size bytes of stack); @idle_ms
+ * the idle limit. Returns 0 or -1 with errno.
+ */
+int srv_start(struct srv *s, int listen_fd, unsigned limit, unsigned stack_size, int idle_ms,
+	      srv_handler_t handle, void *ctx, const char *name);
+
+/*
+ * Stop: close the listener and shut down every open connection; the
+ * wires of @s end soon after. May be called from a wire or a timer.
+ */
+void srv_stop(struct srv *s);
+
+/* After wire_thread_run() returned: release the pool and its stacks. */
+void srv_destroy(struct srv *s);
+
+/*
+ * End a connection politely after an error reply: stop sending, then
+ * discard what the peer still sends (up to 64 KiB, at most @ms ms) so
+ * that closing does not reset the reply away.
+ */
+void srv_linger(struct srv_conn *c, int ms);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * wire_httpd PORT [DIR] - a small HTTP/1.1 server on one thread of wires.
+ *
+ * Listens on 127.0.0.1:PORT (WIRE_HTTPD_ADDR overrides the address).
+ * GET / answers a fixed text; other paths are files under DIR, read with
+ * wio_ calls. Keep-alive and pipelining; one pooled wire per connection,
+ * at most WIRE_HTTPD_MAX_CONNS (default 1024) connections, idle ones
+ * closed after WIRE_HTTPD_IDLE_MS (default 30000) ms. The server code is
+ * in examples/lib/httpd.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "wire.h"
+#include "wire_fd.h"
+#include "wire_io.h"
+
+static long env_num(const char *name, long def)
+{
+	const char *s = getenv(name);
+	long v = s ? strtol(s, NULL, 10) : def;
+	return v > 0 ? v : def;
+}
+
+int main(int argc, char **argv)
+{
+	static wire_thread_t thread;
+	static struct httpd h;
+	const char *addr = getenv("WIRE_HTTPD_ADDR");
+	int port, fd;
+
+	if (argc < 2 || argc > 3 || (port = atoi(argv[1])) <= 0 || port > 65535) {
+		fprintf(stderr, "usage: wire_httpd PORT [DIR]\n");
+		return 2;
+	}
+	wire_thread_init(&thread);
+	if (wire_fd_init() != 0) {
+		perror("wire_fd_init");
+		return 1;
+	}
+	if (argc == 3 && wire_io_init(2) != 0) {
+		perror("wire_io_init");
+		return 1;
+	}
+	fd = srv_listen_tcp(addr ? addr : "127.0.0.1", port, 1024, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "wire_httpd: cannot listen on port %d: %s\n", port,
+			strerror(errno));
+		return 1;
+	}
+	if (httpd_start(&h, fd, argc == 3 ? argv[2] : NULL,
+			(unsigned)env_num("WIRE_HTTPD_MAX_CONNS", 1024),
+			(int)env_num("WIRE_HTTPD_IDLE_MS", 30000)) != 0) {
+		perror("httpd_start");
+		return 1;
+	}
+	wire_thread_run();
+	return 0;
+}

@@ -1,0 +1,338 @@
+/* wire_net - non-blocking stream sockets with timeouts. See wire_net.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "wire_fd.h"
+#include "wire_io.h"
+#include "wire_net.h"
+#include "wire_timeout.h"
+#include "sys.h"
+
+enum { DIR_READ, DIR_WRITE };
+
+static inline int sys_fcntl(int fd, int cmd, int arg)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_FCNTL))
+		return -1;
+	return fcntl(fd, cmd, arg);
+}
+
+static inline ssize_t sys_read(int fd, void *buf, size_t len)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_READ))
+		return -1;
+	return read(fd, buf, len);
+}
+
+static inline ssize_t sys_send(int fd, const void *buf, size_t len)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_WRITE))
+		return -1;
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+static inline int sys_socket(int domain, int type, int proto)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_SOCKET))
+		return -1;
+	return socket(domain, type, proto);
+}
+
+static inline int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_CONNECT))
+		return -1;
+	return connect(fd, addr, len);
+}
+
+static inline int sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_ACCEPT))
+		return -1;
+	return accept4(fd, addr, len, flags);
+}
+
+static inline int sys_close(int fd)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
+		return -1;
+	return close(fd);
+}
+
+int wire_net_init(wire_net_t *net, int fd)
+{
+	int fl = sys_fcntl(fd, F_GETFL, 0);
+
+	if (fl < 0)
+		return -1;
+	if (!(fl & O_NONBLOCK) && sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	wire_fd_mode_init(&net->fds, fd);
+	net->timeout_msec = -1;
+	net->flags = 0;
+	return 0;
+}
+
+int wire_net_close(wire_net_t *net)
+{
+	net->flags = 0;
+	return wire_fd_close(&net->fds);
+}
+
+/*
+ * Park until the socket is ready in direction @dir, or the call's deadline
+ * passes. *@deadline is 0 until the first wait of the call computes it.
+ * Returns 0 (ready or spurious: retry the I/O) or -1 with errno.
+ */
+static int net_wait(wire_net_t *net, int dir, int64_t *deadline)
+{
+	wire_fd_state_t *s = &net->fds;
+	wire_timeout_t t;
+	wire_wait_list_t wl;
+	wire_wait_t *fw, *tw;
+	int64_t left;
+	int r;
+
+	if (s->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (net->timeout_msec < 0) {
+		if (s->mode == WIRE_FD_MODE_NONE && wire_fd_mode_read(s) < 0)
+			return -1;
+		return dir == DIR_READ ? wire_fd_wait_read(s) : wire_fd_wait_write(s);
+	}
+	if (*deadline == 0)
+		*deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
+	left = *deadline - wire_now_ns();
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	/* The chained wait follows the state's mode: a field store once registered. */
+	if ((dir == DIR_READ ? wire_fd_mode_read(s) : wire_fd_mode_write(s)) < 0)
+		return -1;
+	wire_timeout_init(&t);
+	if (wire_timeout_reset(&t, (int)((left + 999999) / 1000000)) < 0)
+		return -1;
+	wire_wait_list_init(&wl);
+	fw = wire_fd_wait_list_chain(&wl, s);
+	if (!fw) {
+		wire_timeout_stop(&t);
+		return -1;
+	}
+	tw = wire_timeout_wait_get(&t);
+	wire_wait_chain(&wl, tw);
+	r = wire_list_wait(&wl) == fw ? 1 : 2;
+	wire_wait_unchain(fw);
+	wire_wait_unchain(tw);
+	wire_timeout_stop(&t);
+	if (r == 2) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (s->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
+{
+	int64_t deadline = 0;
+	size_t got = 0;
+
+	if (max == 0)
+		return 0;
+	if (min > max)
+		min = max;
+	if (min == 0)
+		min = 1;
+	/*
+	 * Always read before waiting, also after a short read: the end of
+	 * the stream may have come with the last data, in the same edge.
+	 */
+	for (;;) {
+		ssize_t n = sys_read(net->fds.fd, (char *)buf + got, max - got);
+		if (n > 0) {
+			got += (size_t)n;
+			if (got >= min)
+				return (ssize_t)got;
+			continue;
+		}
+		if (n == 0)
+			return (ssize_t)got;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (net_wait(net, DIR_READ, &deadline) < 0)
+			return -1;
+	}
+}
+
+ssize_t wire_net_read_any(wire_net_t *net, void *buf, size_t len)
+{
+	return wire_net_read_min(net, buf, 1, len);
+}
+
+ssize_t wire_net_read_full(wire_net_t *net, void *buf, size_t len)
+{
+	return wire_net_read_min(net, buf, len, len);
+}
+
+ssize_t wire_net_write(wire_net_t *net, const void *buf, size_t len)
+{
+	int64_t deadline = 0;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = sys_send(net->fds.fd, (const char *)buf + done, len - done);
+		if (n >= 0) {
+			done += (size_t)n;
+			if (done == len)
+				break;
+			/* Short write: the send buffer is full, wait before retrying. */
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			return -1;
+		}
+		if (net_wait(net, DIR_WRITE, &deadline) < 0)
+			return -1;
+	}
+	return (ssize_t)len;
+}
+
+int wire_net_accept(wire_net_t *listener, struct sockaddr *addr, socklen_t *addrlen)
+{
+	int64_t deadline = 0;
+
+	for (;;) {
+		int fd = sys_accept4(listener->fds.fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (net_wait(listener, DIR_READ, &deadline) < 0)
+			return -1;
+	}
+}
+
+/* Connect with an absolute deadline (0: none). */
+static int connect_until(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen,
+			 int64_t deadline)
+{
+	int saved = net->timeout_msec;
+
+	if (sys_connect(net->fds.fd, addr, addrlen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return -1;
+	net->timeout_msec = -1;
+	if (deadline) {
+		int64_t left = deadline - wire_now_ns();
+		net->timeout_msec = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	}
+	int64_t d = 0;
+	for (;;) {
+		if (net_wait(net, DIR_WRITE, &d) < 0)
+			break;
+		/*
+		 * Probe the outcome with connect() itself: 0 (or EISCONN) once
+		 * established, EALREADY while the handshake goes on (a spurious
+		 * wakeup), the pending error if it failed.
+		 */
+		if (sys_connect(net->fds.fd, addr, addrlen) == 0 || errno == EISCONN) {
+			net->timeout_msec = saved;
+			return 0;
+		}
+		if (errno != EALREADY && errno != EINPROGRESS && errno != EINTR)
+			break;
+	}
+	int e = errno;
+	net->timeout_msec = saved;
+	errno = e;
+	return -1;
+}
+
+int wire_net_connect(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen)
+{
+	int64_t deadline = 0;
+
+	if (net->timeout_msec >= 0)
+		deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
+	return connect_until(net, addr, addrlen, deadline ? deadline : 0);
+}
+
+static int eai_errno(int eai)
+{
+	switch (eai) {
+	case EAI_SYSTEM:
+		return errno ? errno : EIO;
+	case EAI_AGAIN:
+		return EAGAIN;
+	case EAI_MEMORY:
+		return ENOMEM;
+	case EAI_FAMILY:
+	case EAI_SOCKTYPE:
+	case EAI_BADFLAGS:
+		return EINVAL;
+	default:
+		return ENOENT;
+	}
+}
+
+int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service, int timeout_msec)
+{
+	struct addrinfo hints, *res = NULL;
+	int64_t deadline = 0;
+	int r, err = ENOENT;
+
+	if (timeout_msec >= 0)
+		deadline = wire_now_ns() + (int64_t)timeout_msec * 1000000;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	errno = 0;
+	r = wio_getaddrinfo(host, service, &hints, &res);
+	if (r != 0) {
+		errno = eai_errno(r);
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (deadline && wire_now_ns() >= deadline) {
+			err = ETIMEDOUT;
+			break;
+		}
+		int fd = sys_socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		wire_fd_mode_init(&net->fds, fd);
+		net->flags = 0;
+		net->timeout_msec = timeout_msec < 0 ? -1 : timeout_msec;
+		if (connect_until(net, ai->ai_addr, ai->ai_addrlen, deadline) == 0) {
+			freeaddrinfo(res);
+			return 0;
+		}
+		err = errno;
+		if (net->fds.mode != WIRE_FD_MODE_NONE)
+			wire_fd_close(&net->fds);
+		else
+			sys_close(fd);
+	}
+	freeaddrinfo(res);
+	errno = err;
+	return -1;
+}

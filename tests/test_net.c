@@ -1,0 +1,560 @@
+/* Tests of the socket layer (wire_net.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sys.h"
+#include "wire.h"
+#include "wire_fd.h"
+#include "wire_net.h"
+#include "test.h"
+
+#define STACK (64 * 1024)
+
+static wire_thread_t thread;
+static char stacks[4][STACK];
+static wire_t wires[4];
+static int nwires;
+
+static void setup(void)
+{
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_fd_init(), 0);
+	nwires = 0;
+}
+
+static void spawn(const char *name, void (*fn)(void *), void *arg)
+{
+	CHECK(nwires < 4);
+	CHECK(wire_init(&wires[nwires], name, fn, arg, stacks[nwires], STACK) != NULL);
+	nwires++;
+}
+
+static void run(void)
+{
+	wire_thread_run();
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+/* A TCP listener on 127.0.0.1 with an ephemeral port; returns the fd. */
+static int listen_local(int backlog, int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(fd >= 0);
+	CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(listen(fd, backlog), 0);
+	CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int sp[2];
+static wire_net_t na, nb;
+
+/* ---- reads, writes, end of stream over a socketpair ---- */
+
+static char got[64];
+static ssize_t r_full, r_short, r_eof;
+
+static void reader(void *arg)
+{
+	(void)arg;
+	r_full = wire_net_read_full(&na, got, 10);
+	r_short = wire_net_read_full(&na, got + 10, 20); /* only 5 come, then EOF */
+	r_eof = wire_net_read_any(&na, got, sizeof(got));
+}
+
+static void writer(void *arg)
+{
+	(void)arg;
+	/* In pieces, so the reader has to wait between them. */
+	CHECK_EQ(wire_net_write(&nb, "0123", 4), 4);
+	wire_yield();
+	CHECK_EQ(wire_net_write(&nb, "456789", 6), 6);
+	wire_fd_wait_msec(5);
+	CHECK_EQ(wire_net_write(&nb, "abcde", 5), 5);
+	CHECK_EQ(wire_net_close(&nb), 0);
+}
+
+TEST(read_full_short_count_at_eof)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	CHECK_EQ(wire_net_init(&nb, sp[1]), 0);
+	CHECK(fcntl(sp[0], F_GETFL) & O_NONBLOCK);
+	spawn("reader", reader, NULL);
+	spawn("writer", writer, NULL);
+	run();
+	CHECK_EQ(r_full, 10);
+	CHECK_EQ(r_short, 5);
+	CHECK(memcmp(got, "0123456789abcde", 15) == 0);
+	CHECK_EQ(r_eof, 0);
+	CHECK_EQ(wire_net_close(&na), 0);
+}
+
+static ssize_t r_min;
+
+static void min_reader(void *arg)
+{
+	(void)arg;
+	r_min = wire_net_read_min(&na, got, 6, sizeof(got));
+}
+
+static void min_writer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(wire_net_write(&nb, "xy", 2), 2);
+		wire_fd_wait_msec(2);
+	}
+}
+
+TEST(read_min_waits_for_min)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	CHECK_EQ(wire_net_init(&nb, sp[1]), 0);
+	spawn("reader", min_reader, NULL);
+	spawn("writer", min_writer, NULL);
+	run();
+	/* 2 bytes per write: the reader returns once it has 6 of them. */
+	CHECK_EQ(r_min, 6);
+	CHECK(memcmp(got, "xyxyxy", 6) == 0);
+	CHECK_EQ(read(sp[0], got, sizeof(got)), 2);
+	wire_net_close(&na);
+	wire_net_close(&nb);
+}
+
+/*
+ * After a short read the next read waits for readiness first: data that
+ * arrives before that wait (while the reader is busy) and data that
+ * arrives while it waits must both be read.
+ */
+static int drained_rounds;
+
+static void drained_reader(void *arg)
+{
+	(void)arg;
+	wire_net_set_timeout(&na, 2000 * test_time_scale());
+	int next = 0;
+	for (int i = 0; next < 100; i++) {
+		char c[128];
+		ssize_t n = wire_net_read_any(&na, c, sizeof(c));
+		CHECK_RANGE(n, 1, 100 - next);
+		for (ssize_t k = 0; k < n; k++)
+			CHECK_EQ(c[k], (char)next++);
+		if (i % 2)
+			wire_yield(); /* the writer's next byte arrives before we wait */
+		drained_rounds++;
+	}
+}
+
+static void drained_writer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		char c = (char)i;
+		CHECK_EQ(wire_net_write(&nb, &c, 1), 1);
+		if (i % 3 == 0)
+			wire_fd_wait_msec(1);
+		else
+			wire_yield();
+	}
+}
+
+TEST(short_read_then_more_data)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	CHECK_EQ(wire_net_init(&nb, sp[1]), 0);
+	spawn("reader", drained_reader, NULL);
+	spawn("writer", drained_writer, NULL);
+	run();
+	CHECK_RANGE(drained_rounds, 30, 100); /* most bytes came one by one */
+	wire_net_close(&na);
+	wire_net_close(&nb);
+}
+
+/* ---- timeouts ---- */
+
+static ssize_t r_timed;
+static int e_timed;
+static int64_t t_timed;
+
+static void silent_reader(void *arg)
+{
+	(void)arg;
+	char c;
+	int64_t t0 = test_now_ms();
+	wire_net_set_timeout(&na, 100);
+	r_timed = wire_net_read_any(&na, &c, 1);
+	e_timed = errno;
+	t_timed = test_now_ms() - t0;
+}
+
+TEST(read_timeout_silent_peer)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", silent_reader, NULL);
+	run();
+	CHECK_EQ(r_timed, -1);
+	CHECK_EQ(e_timed, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 99, 100 + 150 * test_time_scale());
+	/* The timed-out read left the socket usable. */
+	CHECK_EQ(write(sp[1], "k", 1), 1);
+	setup();
+	spawn("reader", silent_reader, NULL);
+	run();
+	CHECK_EQ(r_timed, 1);
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+static size_t w_sent;
+
+static void stuck_writer(void *arg)
+{
+	(void)arg;
+	static char big[4 << 20];
+	int64_t t0 = test_now_ms();
+	wire_net_set_timeout(&na, 100);
+	r_timed = wire_net_write(&na, big, sizeof(big));
+	e_timed = errno;
+	t_timed = test_now_ms() - t0;
+	w_sent = sizeof(big);
+}
+
+TEST(write_timeout_peer_stops_reading)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("writer", stuck_writer, NULL);
+	run();
+	CHECK_EQ(r_timed, -1);
+	CHECK_EQ(e_timed, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 99, 100 + 150 * test_time_scale());
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+static int lfd, lport, a_fd, a_err;
+static wire_net_t nl;
+
+static void timed_acceptor(void *arg)
+{
+	(void)arg;
+	int64_t t0 = test_now_ms();
+	wire_net_set_timeout(&nl, 80);
+	a_fd = wire_net_accept(&nl, NULL, NULL);
+	a_err = errno;
+	t_timed = test_now_ms() - t0;
+}
+
+TEST(accept_timeout)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	CHECK_EQ(wire_net_init(&nl, lfd), 0);
+	spawn("acceptor", timed_acceptor, NULL);
+	run();
+	CHECK_EQ(a_fd, -1);
+	CHECK_EQ(a_err, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 79, 80 + 150 * test_time_scale());
+	wire_net_close(&nl);
+}
+
+/* ---- connect and accept ---- */
+
+static char port_str[16];
+static int c_res, c_err;
+
+static void acceptor(void *arg)
+{
+	(void)arg;
+	char buf[8];
+	wire_net_set_timeout(&nl, 2000 * test_time_scale());
+	a_fd = wire_net_accept(&nl, NULL, NULL);
+	CHECK(a_fd >= 0);
+	CHECK(fcntl(a_fd, F_GETFL) & O_NONBLOCK);
+	CHECK(fcntl(a_fd, F_GETFD) & FD_CLOEXEC);
+	CHECK_EQ(wire_net_init(&na, a_fd), 0);
+	CHECK_EQ(wire_net_read_full(&na, buf, 4), 4);
+	CHECK(memcmp(buf, "ping", 4) == 0);
+	CHECK_EQ(wire_net_write(&na, "pong", 4), 4);
+	CHECK_EQ(wire_net_read_any(&na, buf, sizeof(buf)), 0);
+	wire_net_close(&na);
+}
+
+static void connector(void *arg)
+{
+	(void)arg;
+	char buf[8];
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 2000 * test_time_scale());
+	c_err = errno;
+	CHECK_EQ(c_res, 0);
+	CHECK_EQ(nb.timeout_msec, 2000 * test_time_scale());
+	CHECK_EQ(wire_net_write(&nb, "ping", 4), 4);
+	CHECK_EQ(wire_net_read_full(&nb, buf, 4), 4);
+	CHECK(memcmp(buf, "pong", 4) == 0);
+	wire_net_close(&nb);
+}
+
+TEST(connect_tcp_and_accept)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	snprintf(port_str, sizeof(port_str), "%d", lport);
+	CHECK_EQ(wire_net_init(&nl, lfd), 0);
+	spawn("acceptor", acceptor, NULL);
+	spawn("connector", connector, NULL);
+	run();
+	wire_net_close(&nl);
+}
+
+static void refused_connector(void *arg)
+{
+	(void)arg;
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 1000 * test_time_scale());
+	c_err = errno;
+}
+
+TEST(connect_refused)
+{
+	setup();
+	lfd = listen_local(1, &lport);
+	close(lfd); /* nobody listens there now */
+	snprintf(port_str, sizeof(port_str), "%d", lport);
+	spawn("connector", refused_connector, NULL);
+	run();
+	CHECK_EQ(c_res, -1);
+	CHECK_EQ(c_err, ECONNREFUSED);
+}
+
+TEST(connect_tcp_bad_service)
+{
+	setup();
+	snprintf(port_str, sizeof(port_str), "no-such-svc");
+	spawn("connector", refused_connector, NULL);
+	run();
+	CHECK_EQ(c_res, -1);
+	CHECK_EQ(c_err, ENOENT);
+}
+
+/*
+ * A listener whose accept queue is full drops new handshakes: connects
+ * then hang until our timeout. The timed-out connect fails with
+ * ETIMEDOUT and never reports success.
+ */
+static int timeouts_seen;
+
+static void backlog_connector(void *arg)
+{
+	(void)arg;
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)lport),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	static wire_net_t c[8];
+	int n;
+
+	for (n = 0; n < 8; n++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(fd >= 0);
+		CHECK_EQ(wire_net_init(&c[n], fd), 0);
+		wire_net_set_timeout(&c[n], 150);
+		int64_t t0 = test_now_ms();
+		int r = wire_net_connect(&c[n], (struct sockaddr *)&a, sizeof(a));
+		if (r < 0) {
+			CHECK_EQ(errno, ETIMEDOUT);
+			t_timed = test_now_ms() - t0;
+			timeouts_seen++;
+			n++;
+			break;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		wire_net_close(&c[i]);
+}
+
+TEST(connect_timeout_backlog_full)
+{
+	setup();
+	lfd = listen_local(0, &lport);
+	spawn("connector", backlog_connector, NULL);
+	run();
+	CHECK_EQ(timeouts_seen, 1);
+	CHECK_RANGE(t_timed, 149, 150 + 200 * test_time_scale());
+	close(lfd);
+}
+
+/* ---- a peer that resets the connection ---- */
+
+static ssize_t rr, rw;
+static int er, ew;
+
+static void reset_victim(void *arg)
+{
+	(void)arg;
+	char buf[8];
+	wire_net_set_timeout(&na, 2000 * test_time_scale());
+	rr = wire_net_read_any(&na, buf, sizeof(buf));
+	er = errno;
+	rw = wire_net_write(&na, "x", 1);
+	ew = errno;
+}
+
+static void resetter(void *arg)
+{
+	(void)arg;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	wire_fd_wait_msec(10); /* the victim is parked in its read by now */
+	CHECK_EQ(setsockopt(nb.fds.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	wire_net_close(&nb); /* sends RST */
+}
+
+static void reset_acceptor(void *arg)
+{
+	(void)arg;
+	a_fd = wire_net_accept(&nl, NULL, NULL);
+	CHECK(a_fd >= 0);
+	CHECK_EQ(wire_net_init(&na, a_fd), 0);
+	spawn("victim", reset_victim, NULL);
+}
+
+static void reset_connector(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 2000), 0);
+	spawn("resetter", resetter, NULL);
+}
+
+TEST(peer_reset)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	snprintf(port_str, sizeof(port_str), "%d", lport);
+	CHECK_EQ(wire_net_init(&nl, lfd), 0);
+	spawn("acceptor", reset_acceptor, NULL);
+	spawn("connector", reset_connector, NULL);
+	run();
+	CHECK_EQ(rr, -1);
+	CHECK_EQ(er, ECONNRESET);
+	CHECK_EQ(rw, -1);
+	CHECK(ew == EPIPE || ew == ECONNRESET);
+	wire_net_close(&na);
+	wire_net_close(&nl);
+}
+
+/* ---- close while waiting, faults ---- */
+
+static void closer(void *arg)
+{
+	(void)arg;
+	wire_yield();
+	CHECK_EQ(wire_net_close(&na), 0);
+}
+
+static void blocked_reader(void *arg)
+{
+	(void)arg;
+	char c;
+	r_timed = wire_net_read_any(&na, &c, 1);
+	e_timed = errno;
+}
+
+TEST(close_wakes_reader)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", blocked_reader, NULL);
+	spawn("closer", closer, NULL);
+	run();
+	CHECK_EQ(r_timed, -1);
+	CHECK_EQ(e_timed, EBADF);
+	close(sp[1]);
+}
+
+static void faulty_io(void *arg)
+{
+	(void)arg;
+	char c;
+	wire__fault_set(WIRE_SYS_READ, 1, EIO);
+	CHECK_EQ(wire_net_read_any(&na, &c, 1), -1);
+	CHECK_EQ(errno, EIO);
+	wire__fault_set(WIRE_SYS_WRITE, 1, ENOBUFS);
+	CHECK_EQ(wire_net_write(&na, "a", 1), -1);
+	CHECK_EQ(errno, ENOBUFS);
+	/* Without faults the same calls work. */
+	CHECK_EQ(wire_net_write(&na, "a", 1), 1);
+	CHECK_EQ(read(sp[1], &c, 1), 1);
+	wire__fault_set(WIRE_SYS_CONNECT, 1, ENETUNREACH);
+	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", "1", 1000), -1);
+	CHECK_EQ(errno, ENETUNREACH);
+}
+
+TEST(syscall_faults)
+{
+	wire_net_t n;
+
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	wire__fault_set(WIRE_SYS_FCNTL, 1, EBADF);
+	memset(&n, 0x5a, sizeof(n));
+	CHECK_EQ(wire_net_init(&n, sp[0]), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(n.timeout_msec, 0x5a5a5a5a); /* untouched */
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("io", faulty_io, NULL);
+	run();
+	wire_net_close(&na);
+	close(sp[1]);
+}
+
+/*
+ * Data and the end of stream arriving in one readiness edge: the short
+ * read that takes the data must not be followed by a wait that never ends.
+ */
+static ssize_t eof_first, eof_second;
+
+static void data_then_eof_reader(void *arg)
+{
+	(void)arg;
+	char buf[64];
+	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	/* Parks first: its wait takes the one edge that data and FIN make. */
+	eof_first = wire_net_read_any(&na, buf, sizeof(buf));
+	eof_second = wire_net_read_any(&na, buf, sizeof(buf));
+}
+
+static void data_then_eof_peer(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(write(sp[1], "abc", 3), 3);
+	close(sp[1]);
+}
+
+TEST(data_and_eof_in_one_edge)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", data_then_eof_reader, NULL);
+	spawn("peer", data_then_eof_peer, NULL);
+	run();
+	CHECK_EQ(eof_first, 3);
+	CHECK_EQ(eof_second, 0);
+	wire_net_close(&na);
+}
