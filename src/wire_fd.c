@@ -41,6 +41,13 @@
 #define READY_READ  1u
 #define READY_WRITE 2u
 #define READY_HUP   4u /* sticky: every wait returns at once */
+#define READY_RDHUP 8u /* sticky for reads: the peer will send nothing more */
+
+/* What makes a wait in direction @d return at once. */
+static inline unsigned ready_mask(int d)
+{
+	return d ? READY_WRITE | READY_HUP : READY_READ | READY_HUP | READY_RDHUP;
+}
 
 struct fd_poller {
 	wire_poller_t base;
@@ -183,6 +190,11 @@ static void dispatch(wire_fd_state_t *st, uint32_t ev)
 	}
 	if (ev & EPOLLHUP)
 		st->ready |= READY_HUP;
+	/* Data and the peer's FIN may come in one edge: a reader that takes
+	 * the data and waits again must not wait for an edge that never
+	 * comes. */
+	if (ev & EPOLLRDHUP)
+		st->ready |= READY_RDHUP;
 	if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
 	    !wake_dir(&st->dir[0], 0))
 		st->ready |= READY_READ;
@@ -383,7 +395,7 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call)
 	}
 	if (!live(st) && fd_register(st) != 0)
 		return -1;
-	if (st->ready & (bit | READY_HUP)) {
+	if (st->ready & ready_mask(d)) {
 		st->ready &= ~bit;
 		return 0;
 	}
@@ -437,7 +449,7 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 	uncount(dir);
 	wire_wait_reset(&dir->wait);
 	wire_wait_chain(wl, &dir->wait);
-	if (st->ready & (bit | READY_HUP)) {
+	if (st->ready & ready_mask(d)) {
 		st->ready &= ~bit;
 		wire_wait_resume(&dir->wait);
 	} else {

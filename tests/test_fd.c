@@ -516,6 +516,51 @@ TEST(hangup_wakes_waiter)
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
+/*
+ * The peer sends data and shuts down its side in one go, so a single edge
+ * carries both. The reader takes the data with a short read and, as the
+ * header allows, waits again before reading: that wait must return at once
+ * (the end of stream is remembered), and the next read sees EOF.
+ */
+static int fin_sv[2];
+static wire_fd_state_t fin_state;
+
+static void fin_reader(void *arg)
+{
+	char buf[64];
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&fin_state), 0);
+	CHECK_EQ(wire_fd_wait(&fin_state), 0);
+	CHECK_EQ(read(fin_sv[0], buf, sizeof(buf)), 5); /* short read */
+	mark('r');
+	CHECK_EQ(wire_fd_wait(&fin_state), 0); /* must not hang */
+	CHECK_EQ(read(fin_sv[0], buf, sizeof(buf)), 0);
+	mark('R');
+	CHECK_EQ(wire_fd_close(&fin_state), 0);
+}
+
+static void fin_sender(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_msec(10); /* the reader is parked: one edge brings both */
+	CHECK_EQ(write(fin_sv[1], "hello", 5), 5);
+	CHECK_EQ(shutdown(fin_sv[1], SHUT_WR), 0);
+	mark('s');
+}
+
+TEST(data_and_end_of_stream_in_one_edge)
+{
+	setup();
+	nonblocking_socketpair(fin_sv);
+	wire_fd_mode_init(&fin_state, fin_sv[0]);
+	spawn("reader", fin_reader, NULL);
+	spawn("sender", fin_sender, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(trace, "srR");
+	CHECK_EQ(wire_thread_suspended(), 0);
+	close(fin_sv[1]);
+}
+
 static void err_writer(void *arg)
 {
 	(void)arg;
