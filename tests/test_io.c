@@ -78,9 +78,12 @@ static void check_threads_back_to(int n)
 {
 	int64_t end = test_now_ms() + 2000 * test_time_scale();
 
-	while (count_threads() != n && test_now_ms() < end)
+	/* Only "no more than before": a thread joined just before the first
+	 * count may still have been listed then, and an emulator (qemu-user)
+	 * runs helper threads of its own that come and go. */
+	while (count_threads() > n && test_now_ms() < end)
 		usleep(1000);
-	CHECK_EQ(count_threads(), n);
+	CHECK(count_threads() <= n);
 }
 
 static void path_in_dir(char *buf, size_t cap, const char *name)

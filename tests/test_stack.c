@@ -57,6 +57,20 @@ static void no_core(void)
 	setrlimit(RLIMIT_CORE, &rl);
 }
 
+
+/*
+ * Lines the library printed. An emulator (qemu-user in the aarch64 run)
+ * adds its own line about the signal; only ours are counted.
+ */
+static int report_lines(const char *err)
+{
+	int n = 0;
+
+	for (const char *p = err; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += strncmp(p, "libwire: ", 9) == 0;
+	return n;
+}
+
 TEST(alloc_free)
 {
 	size_t ps = page();
@@ -187,8 +201,7 @@ TEST(overflow_caught_and_named)
 	CHECK(strstr(err, lo) != NULL);
 	CHECK(strstr(err, hi) != NULL);
 	CHECK(strstr(err, "SIGSEGV at 0x") != NULL);
-	/* Exactly one line. */
-	CHECK(strchr(err, '\n') == strrchr(err, '\n'));
+	CHECK_EQ(report_lines(err), 1);
 	CHECK_EQ(wire_stack_free(s, 16 * 1024), 0);
 }
 
@@ -239,14 +252,14 @@ TEST(faults_elsewhere_named)
 	CHECK(strstr(err, addr) != NULL);
 	CHECK(strstr(err, "in wire 'clumsy'") != NULL);
 	CHECK(strstr(err, "stack overflow") == NULL);
-	CHECK(strchr(err, '\n') == strrchr(err, '\n'));
+	CHECK_EQ(report_lines(err), 1);
 
 	status = test_run_child(fault_outside_child, NULL, err, sizeof(err));
 	CHECK(WIFSIGNALED(status));
 	CHECK_EQ(WTERMSIG(status), SIGSEGV);
 	CHECK(strstr(err, addr) != NULL);
 	CHECK(strstr(err, "outside any wire") != NULL);
-	CHECK(strchr(err, '\n') == strrchr(err, '\n'));
+	CHECK_EQ(report_lines(err), 1);
 	munmap(bad_page, page());
 }
 
