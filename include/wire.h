@@ -105,7 +105,13 @@ typedef struct wire_thread {
 	int in_run;
 } wire_thread_t;
 
-/* The smallest stack wire_init() accepts, in bytes. */
+/*
+ * The smallest stack wire_init() accepts, in bytes. What a wire needs on
+ * top is its own frames: 2 KiB carries a wire that sleeps or waits on an
+ * fd with the assembly switches (x86-64, aarch64). The portable ucontext
+ * switch of other architectures needs several KiB more, and so do builds
+ * with sanitizers.
+ */
 #define WIRE_STACK_MIN 1024
 
 /*

@@ -137,6 +137,11 @@ TEST(thousand_parallel_sleepers)
 #define SMALL_STACK (8 * 1024)
 #endif
 #endif
+#if !defined(SMALL_STACK) && defined(WIRE_CORO_UCONTEXT)
+/* The portable switch keeps a jmp_buf per switched-out wire and starts a
+ * fresh wire with makecontext on the stack being left. */
+#define SMALL_STACK (8 * 1024)
+#endif
 #ifndef SMALL_STACK
 #define SMALL_STACK (2 * 1024)
 #endif
