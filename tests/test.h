@@ -94,4 +94,11 @@ int64_t test_now_ms(void);
  */
 int test_run_child(void (*fn)(void *), void *arg, char *err, size_t cap);
 
+/*
+ * Run @fn(NULL) in a child and check that it aborts (SIGABRT) with @msg in
+ * what it printed on stderr.
+ */
+void test_expect_abort(const char *file, int line, void (*fn)(void *), const char *msg);
+#define EXPECT_ABORT(fn, msg) test_expect_abort(__FILE__, __LINE__, fn, msg)
+
 #endif

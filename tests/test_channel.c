@@ -502,19 +502,8 @@ static void misuse_recv(void *arg)
 	wire_channel_recv_block(&ch, &m);
 }
 
-static void expect_abort(void (*fn)(void *), const char *msg)
-{
-	char err[1024];
-	int status = test_run_child(fn, NULL, err, sizeof(err));
-
-	CHECK(WIFSIGNALED(status));
-	CHECK_EQ(WTERMSIG(status), SIGABRT);
-	if (!strstr(err, msg))
-		test_fail(__FILE__, __LINE__, "expected \"%s\" in \"%s\"", msg, err);
-}
-
 TEST(blocking_outside_a_wire_aborts)
 {
-	expect_abort(misuse_send, "libwire: wire_channel_send: called outside a wire");
-	expect_abort(misuse_recv, "libwire: wire_channel_recv_block: called outside a wire");
+	EXPECT_ABORT(misuse_send, "libwire: wire_channel_send: called outside a wire");
+	EXPECT_ABORT(misuse_recv, "libwire: wire_channel_recv_block: called outside a wire");
 }

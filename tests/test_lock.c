@@ -262,21 +262,10 @@ static void clear_held_outside(void *arg)
 	wire_lock_wait_clear(&lock);
 }
 
-static void expect_abort(void (*fn)(void *), const char *msg)
-{
-	char err[1024];
-	int status = test_run_child(fn, NULL, err, sizeof(err));
-
-	CHECK(WIFSIGNALED(status));
-	CHECK_EQ(WTERMSIG(status), SIGABRT);
-	if (!strstr(err, msg))
-		test_fail(__FILE__, __LINE__, "expected \"%s\" in \"%s\"", msg, err);
-}
-
 TEST(misuse_aborts_with_a_message)
 {
-	expect_abort(release_unheld, "libwire: wire_lock_release: the lock is not held");
-	expect_abort(release_twice, "libwire: wire_lock_release: the lock is not held");
-	expect_abort(take_held_outside, "libwire: wire_lock_take: called outside a wire");
-	expect_abort(clear_held_outside, "libwire: wire_lock_wait_clear: called outside a wire");
+	EXPECT_ABORT(release_unheld, "libwire: wire_lock_release: the lock is not held");
+	EXPECT_ABORT(release_twice, "libwire: wire_lock_release: the lock is not held");
+	EXPECT_ABORT(take_held_outside, "libwire: wire_lock_take: called outside a wire");
+	EXPECT_ABORT(clear_held_outside, "libwire: wire_lock_wait_clear: called outside a wire");
 }

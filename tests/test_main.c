@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -103,6 +104,18 @@ int test_run_child(void (*fn)(void *), void *arg, char *err, size_t cap)
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+void test_expect_abort(const char *file, int line, void (*fn)(void *), const char *msg)
+{
+	char err[2048];
+	int status = test_run_child(fn, NULL, err, sizeof(err));
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		test_fail(file, line, "expected an abort with \"%s\", got status %#x and \"%s\"", msg,
+			  status, err);
+	if (!strstr(err, msg))
+		test_fail(file, line, "expected \"%s\" in \"%s\"", msg, err);
 }
 
 static int run_one(int i)

@@ -125,19 +125,8 @@ static void overflow(void *arg)
 	wire_sem_release(&sem);
 }
 
-static void expect_abort(void (*fn)(void *), const char *msg)
-{
-	char err[1024];
-	int status = test_run_child(fn, NULL, err, sizeof(err));
-
-	CHECK(WIFSIGNALED(status));
-	CHECK_EQ(WTERMSIG(status), SIGABRT);
-	if (!strstr(err, msg))
-		test_fail(__FILE__, __LINE__, "expected \"%s\" in \"%s\"", msg, err);
-}
-
 TEST(misuse_aborts_with_a_message)
 {
-	expect_abort(take_outside, "libwire: wire_sem_take: called outside a wire");
-	expect_abort(overflow, "libwire: wire_sem_release: the count would overflow");
+	EXPECT_ABORT(take_outside, "libwire: wire_sem_take: called outside a wire");
+	EXPECT_ABORT(overflow, "libwire: wire_sem_release: the count would overflow");
 }
