@@ -8,7 +8,9 @@
  * blocked receiver) or notifies it (an armed recv_wait record), and a
  * receiver that finds a sender queued takes its message. A notified record
  * leaves the queue; the sender behind it stays queued until somebody takes
- * its message. If the notified receiver gives up (recv_unwait), the
+ * its message. Meanwhile a blocked receiver may queue too: a sender that
+ * arrives then hands that receiver the oldest queued sender and queues
+ * itself, so senders are taken in the order they came. If the notified receiver gives up (recv_unwait), the
  * sender is offered to the next receiver, so no wakeup is lost; a late
  * receiver may find the message gone (EAGAIN), which is a spurious wakeup.
  */
@@ -89,8 +91,25 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 
 	s.wire = blocking_wire("wire_channel_send");
 	if (n != &c->receivers) {
+		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
 		unlink_node(n);
-		notify(wire_container_of(n, wire_channel_receiver_t, link));
+		if (r->wire) {
+			/*
+			 * A blocked receiver while senders are queued: they wait
+			 * for a notified record whose owner has not run yet. The
+			 * receiver takes the oldest of them; the caller queues
+			 * behind the others, so it never overtakes them.
+			 */
+			struct sender *old = wire_container_of(c->senders.next, struct sender, link);
+			unlink_node(&old->link);
+			r->msg = old->msg;
+			r->state = RECV_DONE;
+			wire_resume(r->wire);
+			old->taken = 1;
+			wire_resume(old->wire);
+		} else {
+			notify(r);
+		}
 	}
 	s.msg = msg;
 	s.taken = 0;
@@ -106,7 +125,8 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 
 	if (n != &c->receivers) {
 		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
-		if (__builtin_expect(r->wire != NULL, 1)) {
+		/* (With senders queued, they go first: see send_blocking.) */
+		if (__builtin_expect(r->wire != NULL && list_empty(&c->senders), 1)) {
 			/* Direct hand-off to a blocked receiver: no need to block. */
 			unlink_node(n);
 			r->msg = msg;

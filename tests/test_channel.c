@@ -507,3 +507,58 @@ TEST(blocking_outside_a_wire_aborts)
 	EXPECT_ABORT(misuse_send, "libwire: wire_channel_send: called outside a wire");
 	EXPECT_ABORT(misuse_recv, "libwire: wire_channel_recv_block: called outside a wire");
 }
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Receivers in line: an armed recv_wait record, then a blocked receiver.
+ * Sender A notifies the record and queues; sender B comes next. B must not
+ * overtake A: the blocked receiver gets A, and B waits for the record's
+ * owner (senders are served in the order they called).
+ */
+static wire_channel_receiver_t ov_rec;
+static wire_wait_t ov_wait;
+static void *ov_blocked_msg;
+
+static void ov_blocked(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_channel_recv_block(&ch, &ov_blocked_msg), 0);
+	mark('R');
+}
+
+static void ov_sender(void *arg)
+{
+	wire_channel_send(&ch, arg);
+	mark((char)(uintptr_t)arg);
+}
+
+static void ov_owner(void *arg)
+{
+	void *m = NULL;
+
+	(void)arg;
+	wire_wait_single(&ov_wait);
+	CHECK_EQ(wires[1].state, WIRE_READY); /* A was taken, */
+	CHECK_EQ(wires[2].state, WIRE_SUSPENDED); /* B still waits */
+	CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
+	CHECK_PTR_EQ(m, val('b'));
+	mark('W');
+}
+
+TEST(later_sender_never_overtakes_a_notified_one)
+{
+	wire_thread_init(&thread);
+	wire_channel_init(&ch);
+	wire_wait_init(&ov_wait);
+	wire_channel_recv_wait(&ch, &ov_rec, &ov_wait);
+	spawn(0, "blocked", ov_blocked, NULL);
+	spawn(1, "A", ov_sender, val('a'));
+	spawn(2, "B", ov_sender, val('b'));
+	spawn(3, "owner", ov_owner, NULL);
+	wire_thread_run();
+	CHECK_PTR_EQ(ov_blocked_msg, val('a'));
+	CHECK_STR_EQ(trace, "WRab");
+	CHECK(channel_empty(&ch));
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
