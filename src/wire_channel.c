@@ -10,9 +10,10 @@
  * leaves the queue; the sender behind it stays queued until somebody takes
  * its message. Meanwhile a blocked receiver may queue too: a sender that
  * arrives then hands that receiver the oldest queued sender and queues
- * itself, so senders are taken in the order they came. If the notified receiver gives up (recv_unwait), the
- * sender is offered to the next receiver, so no wakeup is lost; a late
- * receiver may find the message gone (EAGAIN), which is a spurious wakeup.
+ * itself, so senders are taken in the order they came. If the notified
+ * receiver gives up (recv_unwait), the sender is offered to the next
+ * receiver, so no wakeup is lost; a late receiver may find the message
+ * gone (EAGAIN), which is a spurious wakeup.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -100,7 +101,8 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 			 * receiver takes the oldest of them; the caller queues
 			 * behind the others, so it never overtakes them.
 			 */
-			struct sender *old = wire_container_of(c->senders.next, struct sender, link);
+			struct sender *old =
+			    wire_container_of(c->senders.next, struct sender, link);
 			unlink_node(&old->link);
 			r->msg = old->msg;
 			r->state = RECV_DONE;
