@@ -270,9 +270,16 @@ struct actor {
 	uint32_t sent[NCHAN];
 };
 
+/* A receive of recv_timeout() in progress: its record is armed on the channel. */
+struct armed {
+	struct armed *next, *prev;
+	wire_wait_t *wait;
+};
+
 struct chan {
 	wire_channel_t ch;
 	struct fifo fifo;
+	struct armed armed; /* list head of the receives in progress */
 };
 
 struct lock {
@@ -325,12 +332,14 @@ static unsigned stops_taken;
 
 static struct stats {
 	uint64_t ops, yields, parks, wakes, strays, sends, delivered, recv_timeouts, recv_won,
-	    spurious, nonblock_hits, lock_grants, lock_clears, sem_grants, sleeps, spawns,
-	    children_done, fd_bytes, fd_timeouts, fd_exchanges;
+	    spurious, notified_unwaits, nonblock_hits, lock_grants, lock_clears, sem_grants, sleeps,
+	    spawns, children_done, fd_bytes, fd_timeouts, fd_exchanges;
 } st, total;
 
 /* ------------------------------------------------------------------ */
 /* Helpers used by several kinds of wire.                              */
+
+static void check_channel(unsigned c);
 
 static void *encode(unsigned sender, uint32_t seq)
 {
@@ -383,6 +392,7 @@ static void send_msg(unsigned c, void *m)
 
 	wire_channel_send(&ch->ch, m);
 	fifo_observe(&ch->fifo, t, list_len(&ch->ch.senders), "channel sender");
+	check_channel(c);
 	st.sends++;
 }
 
@@ -401,23 +411,33 @@ static void tmo_fire(wire_timer_t *t)
  * channel's receive wait and a timer's wait. Returns 1 with *@m, or 0 when
  * the timeout won.
  */
-static int recv_timeout(unsigned c, void **m, int64_t ns)
+static int recv_timeout(unsigned c, void **m, int64_t ns, uint64_t *rng)
 {
 	wire_channel_t *ch = &chans[c].ch;
 	wire_channel_receiver_t rec;
 	wire_wait_list_t wl;
 	wire_wait_t cw;
 	struct tmo to;
+	struct armed me = {.wait = &cw};
 	int64_t t0 = wire_now_ns();
-	int got = 0;
+	int got = 0, timeout_first = (int)rnd(rng, 2);
 
 	wire_wait_list_init(&wl);
 	wire_wait_init(&cw);
 	wire_wait_init(&to.wait);
 	wire_timer_init(&to.timer, tmo_fire);
+	/* With the timeout chained first, it wins when both have fired: the
+	 * record is then withdrawn after being notified (recv_unwait must
+	 * pass the sender on). */
+	if (timeout_first)
+		wire_wait_chain(&wl, &to.wait);
 	wire_wait_chain(&wl, &cw);
-	wire_wait_chain(&wl, &to.wait);
+	if (!timeout_first)
+		wire_wait_chain(&wl, &to.wait);
 	wire_channel_recv_wait(ch, &rec, &cw);
+	me.next = chans[c].armed.next;
+	me.prev = &chans[c].armed;
+	me.next->prev = me.prev->next = &me;
 	wire_timer_start_at(&to.timer, t0 + ns);
 	for (;;) {
 		wire_wait_t *w = wire_list_wait(&wl);
@@ -436,9 +456,13 @@ static int recv_timeout(unsigned c, void **m, int64_t ns)
 		if (wire_now_ns() - t0 < ns)
 			fail("a timeout of %" PRId64 " ns fired after %" PRId64 " ns", ns,
 			     wire_now_ns() - t0);
+		if (cw.triggered)
+			st.notified_unwaits++;
 		wire_channel_recv_unwait(ch, &rec);
 		break;
 	}
+	me.prev->next = me.next;
+	me.next->prev = me.prev;
 	wire_timer_stop(&to.timer);
 	wire_wait_unchain(&cw);
 	wire_wait_unchain(&to.wait);
@@ -447,6 +471,26 @@ static int recv_timeout(unsigned c, void **m, int64_t ns)
 	else
 		st.recv_timeouts++;
 	return got;
+}
+
+/*
+ * No lost wakeup on a channel: a sender and a receiver may both wait only
+ * while a notified recv_wait record has yet to be dealt with by its owner
+ * (who will take a message, or withdraw and pass the sender on).
+ */
+static void check_channel(unsigned c)
+{
+	struct chan *ch = &chans[c];
+	unsigned notified = 0;
+
+	if (list_empty(&ch->ch.senders) || list_empty(&ch->ch.receivers))
+		return;
+	for (struct armed *a = ch->armed.next; a != &ch->armed; a = a->next)
+		notified += a->wait->triggered != 0;
+	if (!notified)
+		fail("channel %u: %u sender(s) and %u receiver(s) wait with nothing to bring them "
+		     "together (lost wakeup)",
+		     c, list_len(&ch->ch.senders), list_len(&ch->ch.receivers));
 }
 
 static void do_sleep(int64_t ns)
@@ -651,6 +695,7 @@ static void worker_main(void *arg)
 	for (unsigned op = 0; op < nops; op++) {
 		unsigned r = rnd(&a->rng, 100);
 		st.ops++;
+		check_channel(rnd(&a->rng, NCHAN));
 		if (r < 14) {
 			wire_yield();
 			st.yields++;
@@ -672,7 +717,7 @@ static void worker_main(void *arg)
 			send_msg(c, encode(a->idx, ++a->sent[c]));
 		} else if (r < 62) {
 			unsigned c = rnd(&a->rng, NCHAN);
-			if (recv_timeout(c, &m, rnd(&a->rng, 200000)))
+			if (recv_timeout(c, &m, rnd(&a->rng, 200000), &a->rng))
 				ASSERT(deliver(c, m) == 0);
 		} else if (r < 66) {
 			unsigned c = rnd(&a->rng, NCHAN);
@@ -716,7 +761,7 @@ static void receiver_main(void *arg)
 			got = 1;
 			break;
 		case 2:
-			got = recv_timeout(c, &m, 1000 + rnd(&a->rng, 1000000));
+			got = recv_timeout(c, &m, 1000 + rnd(&a->rng, 1000000), &a->rng);
 			break;
 		case 3:
 			if (wire_channel_recv_nonblock(&chans[c].ch, &m) == 0)
@@ -725,6 +770,7 @@ static void receiver_main(void *arg)
 				wire_yield();
 			break;
 		}
+		check_channel(c);
 		if (got && deliver(c, m)) {
 			stops_taken++;
 			break;
@@ -917,6 +963,7 @@ static void setup_round(void)
 	memset(&st, 0, sizeof(st));
 	for (unsigned c = 0; c < NCHAN; c++) {
 		wire_channel_init(&chans[c].ch);
+		chans[c].armed.next = chans[c].armed.prev = &chans[c].armed;
 		fifo_reset(&chans[c].fifo);
 	}
 	for (unsigned l = 0; l < NLOCK; l++) {
@@ -1016,6 +1063,7 @@ static void check_round(void)
 		ASSERT(list_empty(&chans[c].ch.senders));
 		ASSERT(list_empty(&chans[c].ch.receivers));
 		ASSERT(chans[c].fifo.outstanding == 0);
+		ASSERT(chans[c].armed.next == &chans[c].armed);
 	}
 	for (unsigned l = 0; l < NLOCK; l++) {
 		ASSERT(!locks[l].lock.locked);
@@ -1149,14 +1197,15 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nactors; i++)
 		wire_stack_free(actors[i].stack, STACK);
 	printf("wire_stress: %u rounds in %.1f s: %" PRIu64 " worker ops, %" PRIu64 " messages "
-	       "(%" PRIu64 " receives timed out, %" PRIu64 " spurious), %" PRIu64
-	       " lock grants, %" PRIu64 " semaphore grants, %" PRIu64 " sleeps, %" PRIu64
-	       " parks, %" PRIu64 " stray resumes, %" PRIu64 " pool children, %" PRIu64
-	       " fd exchanges (%" PRIu64 " bytes, %" PRIu64 " waits timed out)\n",
+	       "(%" PRIu64 " receives timed out, %" PRIu64 " spurious, %" PRIu64
+	       " notified then withdrawn), %" PRIu64 " lock grants, %" PRIu64
+	       " semaphore grants, %" PRIu64 " sleeps, %" PRIu64 " parks, %" PRIu64
+	       " stray resumes, %" PRIu64 " pool children, %" PRIu64 " fd exchanges (%" PRIu64
+	       " bytes, %" PRIu64 " waits timed out)\n",
 	       rounds, (double)(wire_now_ns() - start) / 1e9, total.ops, total.delivered,
-	       total.recv_timeouts, total.spurious, total.lock_grants, total.sem_grants,
-	       total.sleeps, total.parks, total.strays, total.children_done, total.fd_exchanges,
-	       total.fd_bytes, total.fd_timeouts);
+	       total.recv_timeouts, total.spurious, total.notified_unwaits, total.lock_grants,
+	       total.sem_grants, total.sleeps, total.parks, total.strays, total.children_done,
+	       total.fd_exchanges, total.fd_bytes, total.fd_timeouts);
 	printf("wire_stress: all invariants held\n");
 	free(actors);
 	free(parked);
