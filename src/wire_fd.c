@@ -119,11 +119,17 @@ static inline int sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int6
 	return epoll_wait(epfd, ev, max, ms);
 }
 
+/*
+ * close(2) releases the descriptor even when it reports an error (EINTR,
+ * EIO): an injected failure is reported after the real close, likewise.
+ */
 static inline int sys_close(int fd)
 {
+	int r = close(fd);
+
 	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
 		return -1;
-	return close(fd);
+	return r;
 }
 
 /* ------------------------------------------------------------------ */
