@@ -1,3 +1,4 @@
+// TEST_LABELS: threads
 /*
  * Syscall failures injected through the seam (src/sys.h), across layers:
  * each failing call returns its documented error, leaves no fd or mapping
@@ -6,9 +7,12 @@
  * still work. The failure paths a single layer owns are tested with that
  * layer (test_stack.c: mmap, mprotect, munmap, sigaltstack, sigaction;
  * test_pool.c: a pooled wire's stack; test_fd.c: first registration and
- * epoll_create1); this file covers the rest and what must hold after them.
+ * epoll_create1; test_io.c: wire_io_init's eventfd, pthread_create and
+ * io_uring_setup, with fd and thread counts); this file covers the rest
+ * and what must hold after them.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +22,7 @@
 
 #include "wire_channel.h"
 #include "wire_fd.h"
+#include "wire_io.h"
 #include "wire_lock.h"
 #include "wire_pool.h"
 #include "sys.h"
@@ -377,4 +382,119 @@ TEST(close_failures_release_the_fd)
 		/* The fd number is reused by the next pipe: no stale event. */
 		check_usable();
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* wire_io: a failed start leaves the scheduler usable and wio working  */
+/* once started; a thread whose completion channel cannot be set up    */
+/* still gets correct results (the plain call).                         */
+
+static char io_path[64];
+static int io_fd;
+static ssize_t io_got;
+static char io_buf[16];
+
+static void make_file(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(io_path, sizeof(io_path), "%s/wire_faults_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	io_fd = mkstemp(io_path);
+	CHECK(io_fd >= 0);
+	CHECK_EQ(unlink(io_path), 0);
+	CHECK_EQ(pwrite(io_fd, "wire-io-data", 12, 0), 12);
+}
+
+static void io_reader(void *arg)
+{
+	(void)arg;
+	memset(io_buf, 0, sizeof(io_buf));
+	io_got = wio_pread(io_fd, io_buf, 12, 0);
+}
+
+static void check_wio_reads(void)
+{
+	io_got = -1;
+	spawn("wio", io_reader, NULL);
+	run();
+	CHECK_EQ(io_got, 12);
+	CHECK_STR_EQ(io_buf, "wire-io-data");
+}
+
+static void check_start_fails(const char *backend, enum wire_sys call, unsigned nth, int err)
+{
+	int fds = count_fds();
+
+	wire__fault_set(call, nth, err);
+	errno = 0;
+	CHECK_EQ(wire_io_init_backend(2, backend), -1);
+	CHECK_EQ(errno, err);
+	wire__fault_clear();
+	CHECK_EQ(count_fds(), fds);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	check_usable();
+	check_wio_reads(); /* not started: the plain call */
+	CHECK_EQ(wire_io_init_backend(2, backend), 0);
+	check_wio_reads();
+	check_usable();
+	wire_io_shutdown();
+	CHECK_EQ(count_fds(), fds);
+}
+
+TEST(wio_start_failures)
+{
+	int uring;
+
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_fd_init(), 0);
+	make_file();
+	check_start_fails("threads", WIRE_SYS_EVENTFD, 1, EMFILE);
+	check_start_fails("threads", WIRE_SYS_PTHREAD_CREATE, 2, EAGAIN);
+	uring = wire_io_init_backend(1, "uring") == 0;
+	if (uring) {
+		wire_io_shutdown();
+		check_start_fails("uring", WIRE_SYS_IO_URING_SETUP, 1, ENOMEM);
+		check_start_fails("uring", WIRE_SYS_EVENTFD, 1, ENFILE);
+	}
+	close(io_fd);
+}
+
+static int thread_fds_before, thread_fds_after;
+
+static void *second_scheduler(void *arg)
+{
+	static wire_thread_t t2;
+
+	(void)arg;
+	wire_thread_init(&t2);
+	CHECK_EQ(wire_fd_init(), 0);
+	thread_fds_before = count_fds();
+	/* This thread's completion channel is set up by its first call. */
+	wire__fault_set(WIRE_SYS_EVENTFD, 1, EMFILE);
+	io_got = -1;
+	spawn("wio2", io_reader, NULL);
+	run();
+	CHECK_EQ(wire__fault_armed, 0); /* the eventfd did fail */
+	CHECK_EQ(io_got, 12);
+	CHECK_STR_EQ(io_buf, "wire-io-data");
+	thread_fds_after = count_fds();
+	check_usable();
+	return NULL;
+}
+
+TEST(wio_thread_channel_failure_falls_back_to_the_plain_call)
+{
+	pthread_t t;
+
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_fd_init(), 0);
+	make_file();
+	CHECK_EQ(wire_io_init_backend(2, "threads"), 0);
+	check_wio_reads();
+	CHECK_EQ(pthread_create(&t, NULL, second_scheduler, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(thread_fds_after, thread_fds_before);
+	check_wio_reads(); /* the first thread is unaffected */
+	wire_io_shutdown();
+	close(io_fd);
 }
