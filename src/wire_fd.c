@@ -468,6 +468,9 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 
 int wire_fd_wait_msec(int msecs)
 {
+	if (__builtin_expect(!wire__current(), 0))
+		misuse("wire_fd_wait_msec",
+		       "called outside a wire (only a running wire can block)");
 	return wire_sleep_ns(msecs <= 0 ? 0 : (int64_t)msecs * 1000000);
 }
 

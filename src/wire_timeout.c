@@ -1,8 +1,11 @@
 /* wire_timeout - a wire_wait_t triggered by a scheduler timer. See wire_timeout.h. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "wire_timeout.h"
 #include "list.h"
+#include "wire_internal.h"
 
 static void timeout_fire(wire_timer_t *tm)
 {
@@ -41,5 +44,11 @@ wire_wait_t *wire_timeout_wait_get(wire_timeout_t *t)
 
 int wire_timeout_wait(wire_wait_t *w, wire_timeout_t *t)
 {
+	if (__builtin_expect(!wire__current(), 0)) {
+		/* Named here: the abort in wire_wait_two would name that call. */
+		fprintf(stderr, "libwire: wire_timeout_wait: called outside a wire (only a running "
+				"wire can block)\n");
+		abort();
+	}
 	return wire_wait_two(w, &t->wait);
 }
