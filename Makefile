@@ -1,14 +1,17 @@
 # Thin driver over CMake. The two commands of the README:
 #   make test    configure, build and run the whole test suite
 #   make bench   release build, then one line per standard workload (W1-W7)
-# Modes for reliability work: make asan, make valgrind, make tsan,
+# Modes for reliability work: make asan, make valgrind, make tsan, make stress,
 # make clang, make aarch64, make ucontext, make install-check (docs/testing.md).
 
 JOBS  ?= $(shell nproc)
 CMAKE ?= cmake
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+# Seconds of the seeded stress program: make stress, and its run under ASan.
+WIRE_STRESS_SECONDS ?= 60
+ASAN_STRESS_SECONDS ?= 10
 
-.PHONY: all build test bench asan valgrind tsan clang aarch64 ucontext install-check clean
+.PHONY: all build test bench asan valgrind tsan stress clang aarch64 ucontext install-check clean
 
 all: build
 
@@ -30,6 +33,9 @@ asan:
 	$(CMAKE) --build build/asan -j$(JOBS)
 	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		WIRE_STRESS_SECONDS=$(ASAN_STRESS_SECONDS) ./wire_stress
 
 valgrind:
 	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_BENCH=OFF \
@@ -44,6 +50,11 @@ tsan:
 		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build build/tsan -j$(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
+
+# The seeded stress program (tests/stress/wire_stress.c) for
+# WIRE_STRESS_SECONDS; WIRE_STRESS_SEED=N replays a seed it printed.
+stress: build
+	WIRE_STRESS_SECONDS=$(WIRE_STRESS_SECONDS) build/default/wire_stress
 
 # The suite built with clang (the CMake warning set is kept clean for both).
 clang:
