@@ -10,7 +10,7 @@
  *     receives; fair locks and wire_lock_wait_clear(); semaphores; sleeps;
  *     children spawned through wire_pool_alloc_block();
  *   - dedicated receivers drain every channel (blocking receives, receives
- *     raced against timeouts, polling) until the coordinator stops them
+ *     raced against timers or wire_timeout_t, polling) until the coordinator stops them
  *     once every worker has finished;
  *   - ping/pong pairs echo random-sized messages over socketpairs through
  *     the fd layer, half of their waits raced against timeouts.
@@ -54,6 +54,7 @@
 #include "wire_pool.h"
 #include "wire_semaphore.h"
 #include "wire_stack.h"
+#include "wire_timeout.h"
 #include "wire_wait.h"
 
 _Static_assert(sizeof(uintptr_t) >= 8, "messages pack a sender and a sequence in a pointer");
@@ -152,9 +153,9 @@ static void install_handlers(void)
 	sigaltstack(&ss, NULL);
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction old, sa;
-		if (sigaction(sigs[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-		    old.sa_handler != SIG_DFL && sigs[i] != SIGALRM)
-			continue;
+		if (sigs[i] != SIGALRM && sigaction(sigs[i], NULL, &old) == 0 &&
+		    ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+			continue; /* a sanitizer's handler: it reports, then aborts */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_fatal;
 		sa.sa_flags = SA_ONSTACK | SA_NODEFER;
@@ -411,34 +412,51 @@ static void tmo_fire(wire_timer_t *t)
  * channel's receive wait and a timer's wait. Returns 1 with *@m, or 0 when
  * the timeout won.
  */
+/*
+ * The timeout is a raw scheduler timer that triggers a wait, or, for
+ * waits of a millisecond or more, half of the time a wire_timeout_t.
+ */
 static int recv_timeout(unsigned c, void **m, int64_t ns, uint64_t *rng)
 {
 	wire_channel_t *ch = &chans[c].ch;
 	wire_channel_receiver_t rec;
 	wire_wait_list_t wl;
-	wire_wait_t cw;
+	wire_wait_t cw, *tw;
 	struct tmo to;
+	wire_timeout_t wt;
 	struct armed me = {.wait = &cw};
 	int64_t t0 = wire_now_ns();
 	int got = 0, timeout_first = (int)rnd(rng, 2);
+	int use_wt = ns >= 1000000 && rnd(rng, 2);
+	int ms = (int)(ns / 1000000);
 
 	wire_wait_list_init(&wl);
 	wire_wait_init(&cw);
-	wire_wait_init(&to.wait);
-	wire_timer_init(&to.timer, tmo_fire);
+	if (use_wt) {
+		ns = (int64_t)ms * 1000000;
+		wire_timeout_init(&wt);
+		tw = wire_timeout_wait_get(&wt);
+	} else {
+		wire_wait_init(&to.wait);
+		wire_timer_init(&to.timer, tmo_fire);
+		tw = &to.wait;
+	}
 	/* With the timeout chained first, it wins when both have fired: the
 	 * record is then withdrawn after being notified (recv_unwait must
 	 * pass the sender on). */
 	if (timeout_first)
-		wire_wait_chain(&wl, &to.wait);
+		wire_wait_chain(&wl, tw);
 	wire_wait_chain(&wl, &cw);
 	if (!timeout_first)
-		wire_wait_chain(&wl, &to.wait);
+		wire_wait_chain(&wl, tw);
 	wire_channel_recv_wait(ch, &rec, &cw);
 	me.next = chans[c].armed.next;
 	me.prev = &chans[c].armed;
 	me.next->prev = me.prev->next = &me;
-	wire_timer_start_at(&to.timer, t0 + ns);
+	if (use_wt)
+		ASSERT(wire_timeout_reset(&wt, ms) == 0);
+	else
+		wire_timer_start_at(&to.timer, t0 + ns);
 	for (;;) {
 		wire_wait_t *w = wire_list_wait(&wl);
 		if (w == &cw) {
@@ -452,7 +470,7 @@ static int recv_timeout(unsigned c, void **m, int64_t ns, uint64_t *rng)
 			wire_channel_recv_wait(ch, &rec, &cw);
 			continue;
 		}
-		ASSERT(w == &to.wait);
+		ASSERT(w == tw);
 		if (wire_now_ns() - t0 < ns)
 			fail("a timeout of %" PRId64 " ns fired after %" PRId64 " ns", ns,
 			     wire_now_ns() - t0);
@@ -463,9 +481,12 @@ static int recv_timeout(unsigned c, void **m, int64_t ns, uint64_t *rng)
 	}
 	me.prev->next = me.next;
 	me.next->prev = me.prev;
-	wire_timer_stop(&to.timer);
+	if (use_wt)
+		wire_timeout_stop(&wt);
+	else
+		wire_timer_stop(&to.timer);
 	wire_wait_unchain(&cw);
-	wire_wait_unchain(&to.wait);
+	wire_wait_unchain(tw);
 	if (got)
 		st.recv_won++;
 	else
