@@ -150,12 +150,12 @@ int wire_fd_wait_write(wire_fd_state_t *state);
 /*
  * Arm the state's wait for its mode's direction and chain it to @wl, so
  * that wire_list_wait(@wl) returns it once the fd is ready (hung up, in
- * error). Readiness already seen triggers it at once (and is consumed). A
- * closed state, or one in mode none, triggers it at once too: the next
- * I/O reports the error. Chain again before every wait; unchain it
- * (wire_wait_unchain(), the wait being state->dir[i].wait for the
- * direction chained) before the list goes away. Never blocks. Returns the
- * chained wait.
+ * error). Readiness already seen triggers it at once (and is consumed).
+ * Chain again before every wait; unchain it (wire_wait_unchain() of the
+ * returned wait) before the list goes away. Never blocks. Returns the
+ * chained wait, or NULL with errno EBADF (closed state), EINVAL (mode
+ * none) or the error of registering the fd with epoll, having chained
+ * nothing.
  */
 wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *state);
 
