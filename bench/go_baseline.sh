@@ -10,12 +10,18 @@ command -v go >/dev/null 2>&1 || exit 0
 tmp=$(mktemp -d) || exit 0
 trap 'rm -rf "$tmp"' EXIT
 (cd "$src" && GOFLAGS=-mod=mod go build -o "$tmp/gob" .) >/dev/null 2>&1 || { echo "Go baseline: build failed"; exit 0; }
-"$tmp/gob" w1 | sed 's/^/Go baseline: /'
-"$tmp/gob" w2 | sed 's/^/Go baseline: /'
+# One P pinned to one core, as the baselines' README runs them: the same
+# single-threaded setting as a libwire scheduler.
+pin=""
+command -v taskset >/dev/null 2>&1 && pin="taskset -c 1"
+export GOMAXPROCS=1
+$pin "$tmp/gob" w1 | sed 's/^/Go baseline: /'
+$pin "$tmp/gob" w2 | sed 's/^/Go baseline: /'
+$pin "$tmp/gob" w3 | sed 's/^/Go baseline: /'
 if [ -x /usr/bin/time ]; then
-	/usr/bin/time -f "maxrss_kb %M" "$tmp/gob" w4 2>&1 | tr '\n' ' ' | sed 's/^/Go baseline: /; s/ $/\n/'
+	$pin /usr/bin/time -f "maxrss_kb %M" "$tmp/gob" w4 100000 2>&1 | tr '\n' ' ' | sed 's/^/Go baseline: /; s/ $/\n/'
 else
-	"$tmp/gob" w4 | sed 's/^/Go baseline: /'
+	$pin "$tmp/gob" w4 100000 | sed 's/^/Go baseline: /'
 fi
-GOMAXPROCS=1 "$tmp/gob" w7 100000 | sed 's/^/Go baseline: /'
+$pin "$tmp/gob" w7 100000 | sed 's/^/Go baseline: /'
 exit 0
