@@ -317,20 +317,6 @@ static void pool_reap(struct wio_ctx *c)
 /* ------------------------------------------------------------------ */
 /* Per-thread completion channel.                                      */
 
-void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
-{
-	wire_t *w = r->wire;
-
-	r->done = 1;
-	c->busy--;
-	wire_resume(w);
-	if (!c->busy && c->drainer) {
-		w = c->drainer;
-		c->drainer = NULL;
-		wire_resume(w);
-	}
-}
-
 /* The poller saw the eventfd: take every completion there is. */
 static void on_ready(struct wire__fd_watch *w)
 {
@@ -443,15 +429,16 @@ static long issue(struct wio_ctx *c, struct wio_req *r)
 	r->done = 0;
 	c->busy++;
 #ifdef WIRE_HAVE_URING
-	r->ring = c->u.on && wire__uring_accepts(c, r) && wire__uring_queue(c, r) == 0;
+	r->ring = c->u.on && wire__uring_issue(c, r);
 	if (!r->ring)
 #endif
 		pool_submit(c, r);
 	while (!r->done)
 		wire_suspend();
 #ifdef WIRE_HAVE_URING
-	if (r->ring)
-		wire__uring_finish(r);
+	if (r->ring && r->ret == 0 &&
+	    (r->op == WIO_FSTAT || r->op == WIO_STAT || r->op == WIO_LSTAT))
+		wire__uring_stat_finish(r);
 #endif
 	if (r->ret == -1 && r->op != WIO_GETADDRINFO)
 		errno = r->err;

@@ -108,7 +108,16 @@ struct wio_ctx {
 };
 
 /* Mark @r complete and wake its wire (scheduler thread). */
-WIRE_INTERNAL void wire__io_complete(struct wio_ctx *c, struct wio_req *r);
+static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
+{
+	r->done = 1;
+	wire_resume(r->wire);
+	if (!--c->busy && c->drainer) {
+		wire_t *w = c->drainer;
+		c->drainer = NULL;
+		wire_resume(w);
+	}
+}
 
 /*
  * Send @r (a ring request whose error may differ from libc's) to the pool
@@ -124,16 +133,18 @@ WIRE_INTERNAL void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r);
  */
 WIRE_INTERNAL int wire__uring_open(struct wio_ctx *c);
 WIRE_INTERNAL void wire__uring_close(struct wio_ctx *c);
-/* 1 if @r may go through @c's ring. */
-WIRE_INTERNAL int wire__uring_accepts(struct wio_ctx *c, const struct wio_req *r);
-/* Queue @r on the ring; it is submitted at the next scheduler round. */
-WIRE_INTERNAL int wire__uring_queue(struct wio_ctx *c, struct wio_req *r);
+/*
+ * Queue @r on @c's ring if the ring carries it with libc's meaning; it is
+ * submitted at the next scheduler round. Returns 1 if queued, 0 if @r
+ * must go to the pool.
+ */
+WIRE_INTERNAL int wire__uring_issue(struct wio_ctx *c, struct wio_req *r);
 /* Submit what is queued, then take the completions that arrived. */
 WIRE_INTERNAL void wire__uring_flush(struct wio_ctx *c);
 /* Take the completions that arrived. */
 WIRE_INTERNAL void wire__uring_reap(struct wio_ctx *c);
-/* After completion on the wire: convert results (statx to stat). */
-WIRE_INTERNAL void wire__uring_finish(struct wio_req *r);
+/* After a stat call completed on the ring: convert statx to stat. */
+WIRE_INTERNAL void wire__uring_stat_finish(struct wio_req *r);
 #endif
 
 #endif

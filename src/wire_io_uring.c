@@ -153,19 +153,12 @@ void wire__uring_close(struct wio_ctx *c)
 	u->on = 0;
 }
 
-int wire__uring_accepts(struct wio_ctx *c, const struct wio_req *r)
+/* 1 if @r may go through @u's ring with libc's meaning. */
+static int accepts(const struct wio_uring *u, const struct wio_req *r)
 {
-	const struct wio_uring *u = &c->u;
-
 	if (!(u->ops & (1u << r->op)))
 		return 0;
 	switch (r->op) {
-	case WIO_PREAD:
-	case WIO_PWRITE:
-		return r->off >= 0 && r->len <= INT_MAX;
-	case WIO_READ:
-	case WIO_WRITE:
-		return u->cur_pos && r->len <= INT_MAX;
 	case WIO_READV:
 	case WIO_WRITEV:
 		return u->cur_pos && r->iovcnt > 0 && r->iovcnt <= IOV_MAX;
@@ -197,6 +190,7 @@ int wire__uring_accepts(struct wio_ctx *c, const struct wio_req *r)
 	}
 }
 
+/* The calls other than plain reads and writes. */
 static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 {
 	switch (r->op) {
@@ -205,18 +199,6 @@ static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 		break;
 	case WIO_CLOSE:
 		io_uring_prep_close(sqe, r->fd);
-		break;
-	case WIO_READ:
-		io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)-1);
-		break;
-	case WIO_WRITE:
-		io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)-1);
-		break;
-	case WIO_PREAD:
-		io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)r->off);
-		break;
-	case WIO_PWRITE:
-		io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)r->off);
 		break;
 	case WIO_READV:
 		io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt, (__u64)-1);
@@ -262,23 +244,74 @@ static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 	io_uring_sqe_set_data(sqe, r);
 }
 
-int wire__uring_queue(struct wio_ctx *c, struct wio_req *r)
+/* A free SQE; a full SQ is submitted first. NULL if none can be had. */
+static struct io_uring_sqe *get_sqe(struct wio_ctx *c)
 {
-	struct wio_uring *u = &c->u;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->u.ring);
 
-	if (!sqe) {
-		/* SQ full: submit the batch now. */
+	if (__builtin_expect(!sqe, 0)) {
 		wire__uring_flush(c);
-		sqe = io_uring_get_sqe(&u->ring);
-		if (!sqe)
-			return -1;
+		sqe = io_uring_get_sqe(&c->u.ring);
 	}
-	prep(sqe, r);
+	return sqe;
+}
+
+/* Count @r as prepared; the first of a batch arms the flush. */
+static inline void queued(struct wio_uring *u)
+{
 	u->unsubmitted++;
 	if (!u->flush.armed)
 		wire_timer_start_at(&u->flush, 0);
-	return 0;
+}
+
+int wire__uring_issue(struct wio_ctx *c, struct wio_req *r)
+{
+	struct wio_uring *u = &c->u;
+	struct io_uring_sqe *sqe;
+	__u64 off;
+
+	switch (r->op) {
+	/*
+	 * Plain reads and writes, the common case, fill the SQE here: one
+	 * test of the arguments and only the fields a read uses.
+	 */
+	case WIO_PREAD:
+	case WIO_PWRITE:
+		if (r->off < 0)
+			return 0;
+		off = (__u64)r->off;
+		break;
+	case WIO_READ:
+	case WIO_WRITE:
+		if (!u->cur_pos)
+			return 0;
+		off = (__u64)-1; /* the file position */
+		break;
+	default:
+		if (!accepts(u, r) || !(sqe = get_sqe(c)))
+			return 0;
+		prep(sqe, r);
+		queued(u);
+		return 1;
+	}
+	if (r->len > INT_MAX || !(u->ops & (1u << r->op)) || !(sqe = get_sqe(c)))
+		return 0;
+	sqe->opcode = (__u8)ring_op[r->op];
+	sqe->flags = 0;
+	sqe->ioprio = 0;
+	sqe->fd = r->fd;
+	sqe->off = off;
+	sqe->addr = (__u64)(uintptr_t)r->buf;
+	sqe->len = (__u32)r->len;
+	sqe->rw_flags = 0;
+	sqe->user_data = (__u64)(uintptr_t)r;
+	sqe->buf_index = 0;
+	sqe->personality = 0;
+	sqe->file_index = 0;
+	sqe->addr3 = 0;
+	sqe->__pad2[0] = 0;
+	queued(u);
+	return 1;
 }
 
 void wire__uring_flush(struct wio_ctx *c)
@@ -334,16 +367,26 @@ static void mark_defined(struct wio_req *r, long n)
 void wire__uring_reap(struct wio_ctx *c)
 {
 	struct wio_uring *u = &c->u;
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
+	struct io_uring_cq *cq = &u->ring.cq;
+	unsigned head = *cq->khead, mask = cq->ring_mask;
+	/* Acquire: the CQEs up to @tail are written. */
+	unsigned tail = io_uring_smp_load_acquire(cq->ktail);
+	unsigned n = tail - head;
 
-	io_uring_for_each_cqe(&u->ring, head, cqe)
-	{
-		struct wio_req *r = io_uring_cqe_get_data(cqe);
+	if (!n)
+		return;
+	/*
+	 * Every wire is resumed in this one pass; the wires then run one
+	 * after the other without the scheduler in between. The head is
+	 * released before any wire runs, so an SQ-full flush from a wire
+	 * sees free CQ room.
+	 */
+	do {
+		const struct io_uring_cqe *cqe = &cq->cqes[head & mask];
+		struct wio_req *r = (struct wio_req *)(uintptr_t)cqe->user_data;
 		int res = cqe->res;
 
-		n++;
-		if (res == -EINVAL || res == -EOPNOTSUPP) {
+		if (__builtin_expect(res == -EINVAL || res == -EOPNOTSUPP, 0)) {
 			wire__io_resubmit(c, r);
 			continue;
 		}
@@ -354,21 +397,17 @@ void wire__uring_reap(struct wio_ctx *c)
 			mark_defined(r, res);
 #endif
 		wire__io_complete(c, r);
-	}
-	if (!n)
-		return;
-	io_uring_cq_advance(&u->ring, n);
+	} while (++head != tail);
+	io_uring_smp_store_release(cq->khead, tail);
 	u->inflight -= n;
 	wire__fd_pending_add(-(int)n);
 }
 
-void wire__uring_finish(struct wio_req *r)
+void wire__uring_stat_finish(struct wio_req *r)
 {
 	const struct statx *x = r->stx;
 	struct stat *st = r->st;
 
-	if (r->ret != 0 || (r->op != WIO_FSTAT && r->op != WIO_STAT && r->op != WIO_LSTAT))
-		return;
 	memset(st, 0, sizeof(*st));
 	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
 	st->st_ino = x->stx_ino;
