@@ -345,6 +345,7 @@ int wire_sleep_ns(int64_t ns)
 {
 	wire_thread_t *t = wire__self;
 	struct sleeper s;
+	int64_t now;
 
 	s.wire = current_or_die(t, "wire_sleep_ns");
 	if (ns <= 0) {
@@ -352,7 +353,9 @@ int wire_sleep_ns(int64_t ns)
 		return 0;
 	}
 	wire_timer_init(&s.timer, sleeper_fire);
-	wire_timer_start_at(&s.timer, wire_now_ns() + ns);
+	now = wire_now_ns();
+	/* Past the clock's range: forever, not a deadline wrapped into the past. */
+	wire_timer_start_at(&s.timer, ns > INT64_MAX - now ? INT64_MAX : now + ns);
 	while (s.timer.armed)
 		wire_suspend();
 	return 0;

@@ -551,3 +551,45 @@ TEST(timers_random_arm_stop_rearm)
 		CHECK_EQ(rt_fired[i], rt_expect[i]);
 	CHECK_EQ(thread.num_timers, 0);
 }
+
+/* A sleep too long for the clock (now + ns beyond INT64_MAX) is "forever",
+ * not a deadline that wrapped into the past. */
+static int long_sleeper_woke;
+
+static void long_sleeper(void *arg)
+{
+	wire_sleep_ns(*(int64_t *)arg);
+	long_sleeper_woke = 1;
+}
+
+static void long_sleep_checker(void *arg)
+{
+	(void)arg;
+	wire_sleep_ns(20 * 1000000);
+	_exit(long_sleeper_woke ? 1 : 0);
+}
+
+static void long_sleep_child(void *arg)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t a, b;
+
+	wire_thread_init(&thread);
+	wire_init(&a, "long", long_sleeper, arg, s1, STACK);
+	wire_init(&b, "checker", long_sleep_checker, NULL, s2, STACK);
+	wire_thread_run();
+	_exit(2);
+}
+
+TEST(sleep_beyond_clock_range_never_fires)
+{
+	int64_t lens[] = {INT64_MAX, INT64_MAX - 1000, INT64_MAX / 2 + INT64_MAX / 4};
+	char err[4096];
+
+	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int status = test_run_child(long_sleep_child, &lens[i], err, sizeof(err));
+		CHECK(WIFEXITED(status));
+		CHECK_EQ(WEXITSTATUS(status), 0);
+		CHECK_STR_EQ(err, "");
+	}
+}
