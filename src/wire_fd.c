@@ -13,9 +13,13 @@
  * the chained waits armed in a list. A chained wait can be dropped without
  * this layer knowing (the list returned another source and unchained it):
  * before blocking without a timeout, the poller forgets the chained waits
- * that are unchained or whose list has no parked wire. That is exact: when
- * no wire is ready and no timer is armed, only a wire parked on a list can
- * still be woken through the list.
+ * that are unchained. A chained wait whose list has no parked wire yet
+ * still counts while anything else can wake a wire through the poller (a
+ * parked wire, a watch's work, a list with a parked wire): its wire may be
+ * blocked elsewhere and wait on the list once woken. Only when nothing at
+ * all can wake a wire through the poller (no wire is ready and no timer is
+ * armed either) are those waits forgotten too, so wire_thread_run() can
+ * return.
  */
 #include <errno.h>
 #include <limits.h>
@@ -212,14 +216,19 @@ static void dispatch(wire_fd_state_t *st, uint32_t ev)
 static void prune(void)
 {
 	wire_list_t *n = P.chained.next;
+	int live = P.parked || P.extra;
 
 	while (n != &P.chained) {
 		wire_list_t *next = n->next;
 		wire_fd_dir_t *d = wire_container_of(n, wire_fd_dir_t, counted);
-		if (!d->wait.list || !d->wait.list->waiter)
+		if (!d->wait.list)
 			uncount(d);
+		else if (d->wait.list->waiter)
+			live = 1;
 		n = next;
 	}
+	while (!live && !list_empty(&P.chained))
+		uncount(wire_container_of(P.chained.next, wire_fd_dir_t, counted));
 	sync_pending();
 }
 

@@ -822,6 +822,68 @@ TEST(fd_and_timeout_in_one_list_timeout_wins)
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
+/*
+ * A wire chains an fd wait, blocks elsewhere first (on a second fd), then
+ * waits on its list. While it was parked elsewhere the scheduler went idle
+ * with no timer: the chained wait must still count, so that the list wait
+ * is woken by the first fd and wire_thread_run() does not return early.
+ */
+static int qfd[2];
+static wire_fd_state_t qstate;
+static int chained_then_elsewhere_done;
+
+static void chain_then_wait_elsewhere(void *arg)
+{
+	wire_wait_list_t wl;
+	wire_wait_t *fw;
+	char c;
+
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	CHECK_EQ(wire_fd_mode_read(&qstate), 0);
+	CHECK_EQ(read(pfd[0], &c, 1), -1);
+	wire_wait_list_init(&wl);
+	fw = wire_fd_wait_list_chain(&wl, &rstate);
+	CHECK(fw != NULL);
+	/* Elsewhere: the other fd, written by the writer wire below. */
+	while (read(qfd[0], &c, 1) < 0)
+		CHECK_EQ(wire_fd_wait(&qstate), 0);
+	CHECK_EQ(c, 'q');
+	CHECK_PTR_EQ(wire_list_wait(&wl), fw);
+	wire_wait_unchain(fw);
+	CHECK_EQ(read(pfd[0], &c, 1), 1);
+	CHECK_EQ(c, 'e');
+	chained_then_elsewhere_done = 1;
+}
+
+static void *write_q_then_e(void *arg)
+{
+	(void)arg;
+	usleep(20 * 1000);
+	CHECK_EQ(write(qfd[1], "q", 1), 1);
+	usleep(50 * 1000);
+	CHECK_EQ(write(pfd[1], "e", 1), 1);
+	return NULL;
+}
+
+TEST(chained_wait_counts_while_its_wire_waits_elsewhere)
+{
+	pthread_t th;
+
+	setup();
+	nonblocking_pipe(pfd);
+	nonblocking_pipe(qfd);
+	wire_fd_mode_init(&rstate, pfd[0]);
+	wire_fd_mode_init(&qstate, qfd[0]);
+	spawn("chainer", chain_then_wait_elsewhere, NULL);
+	CHECK_EQ(pthread_create(&th, NULL, write_q_then_e, NULL), 0);
+	wire_thread_run();
+	pthread_join(th, NULL);
+	CHECK_EQ(wire_thread_suspended(), 0);
+	CHECK_EQ(chained_then_elsewhere_done, 1);
+	CHECK_EQ(thread.poller->pending, 0);
+}
+
 /* Busy wires do not starve an fd: the poller is looked at every 64 switches. */
 static int busy_stop;
 
