@@ -392,11 +392,31 @@ int wire_fd_mode_none(wire_fd_state_t *st)
 	return 0;
 }
 
-static int wait_dir(wire_fd_state_t *st, int d, const char *call)
+/* A parked wait with a deadline: the timer takes the record back. */
+struct timed_parked {
+	struct parked rec;
+	wire_timer_t timer;
+};
+
+static void wait_timed_out(wire_timer_t *tm)
+{
+	struct timed_parked *tp = wire_container_of(tm, struct timed_parked, timer);
+
+	if (tp->rec.err >= 0) /* woken already, not yet run */
+		return;
+	list_del(&tp->rec.link);
+	P.parked--;
+	sync_pending();
+	tp->rec.err = ETIMEDOUT;
+	wire_resume(tp->rec.wire);
+}
+
+/* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
+static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadline)
 {
 	wire_t *self = wire__current();
 	unsigned bit = d ? READY_WRITE : READY_READ;
-	struct parked rec;
+	struct timed_parked tp;
 
 	if (__builtin_expect(!self, 0))
 		misuse(call, "called outside a wire (only a running wire can block)");
@@ -414,17 +434,27 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call)
 		st->ready &= ~bit;
 		return 0;
 	}
-	rec.wire = self;
-	rec.err = -1;
-	list_add_tail(&st->dir[d].parked, &rec.link);
+	if (deadline && deadline <= wire_now_ns()) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	tp.rec.wire = self;
+	tp.rec.err = -1;
+	list_add_tail(&st->dir[d].parked, &tp.rec.link);
 	P.parked++;
 	sync_pending();
+	if (deadline) {
+		wire_timer_init(&tp.timer, wait_timed_out);
+		wire_timer_start_at(&tp.timer, deadline);
+	}
 	do
 		wire_suspend();
-	while (rec.err < 0);
-	/* The waker unlinked the record and consumed the readiness for us. */
-	if (rec.err) {
-		errno = rec.err;
+	while (tp.rec.err < 0);
+	/* The waker unlinked the record (and consumed the readiness for us). */
+	if (deadline)
+		wire_timer_stop(&tp.timer);
+	if (tp.rec.err) {
+		errno = tp.rec.err;
 		return -1;
 	}
 	return 0;
@@ -432,17 +462,22 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call)
 
 int wire_fd_wait(wire_fd_state_t *st)
 {
-	return wait_dir(st, st->mode == WIRE_FD_MODE_WRITE, "wire_fd_wait");
+	return wait_dir(st, st->mode == WIRE_FD_MODE_WRITE, "wire_fd_wait", 0);
 }
 
 int wire_fd_wait_read(wire_fd_state_t *st)
 {
-	return wait_dir(st, 0, "wire_fd_wait_read");
+	return wait_dir(st, 0, "wire_fd_wait_read", 0);
 }
 
 int wire_fd_wait_write(wire_fd_state_t *st)
 {
-	return wait_dir(st, 1, "wire_fd_wait_write");
+	return wait_dir(st, 1, "wire_fd_wait_write", 0);
+}
+
+int wire__fd_wait_until(wire_fd_state_t *st, int write, int64_t deadline_ns)
+{
+	return wait_dir(st, write != 0, "wire__fd_wait_until", deadline_ns);
 }
 
 wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)

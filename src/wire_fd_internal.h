@@ -11,6 +11,8 @@
 #ifndef WIRE_SRC_FD_INTERNAL_H
 #define WIRE_SRC_FD_INTERNAL_H
 
+#include <stdint.h>
+
 #include "wire_fd.h"
 #include "sys.h"
 
@@ -35,6 +37,15 @@ WIRE_INTERNAL int wire__fd_watch(struct wire__fd_watch *w, int fd,
 
 /* Stop watching (before closing the fd). */
 WIRE_INTERNAL void wire__fd_unwatch(struct wire__fd_watch *w);
+
+/*
+ * wire_fd_wait_read() (@write 0) or wire_fd_wait_write() (@write 1) that
+ * gives up at @deadline_ns (CLOCK_MONOTONIC; 0: never) with ETIMEDOUT.
+ * Readiness already seen is taken even if the deadline has passed. Each
+ * waiter parks its own record, so any number of wires may wait on one
+ * state and direction with their own deadlines.
+ */
+WIRE_INTERNAL int wire__fd_wait_until(wire_fd_state_t *st, int write, int64_t deadline_ns);
 
 /*
  * Add @delta to the work pending in the calling thread's poller (what can

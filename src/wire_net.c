@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 
 #include "wire_fd.h"
+#include "wire_fd_internal.h"
 #include "wire_io.h"
 #include "wire_net.h"
-#include "wire_timeout.h"
 #include "sys.h"
 
 enum { DIR_READ, DIR_WRITE };
@@ -89,60 +89,25 @@ int wire_net_close(wire_net_t *net)
 /*
  * Park until the socket is ready in direction @dir, or the call's deadline
  * passes. *@deadline is 0 until the first wait of the call computes it.
- * Returns 0 (ready or spurious: retry the I/O) or -1 with errno.
+ * Returns 0 (ready or spurious: retry the I/O) or -1 with errno. The wait
+ * parks a record of its own (no shared chained wait), so several wires
+ * may wait on one socket with timeouts.
  */
 static int net_wait(wire_net_t *net, int dir, int64_t *deadline)
 {
 	wire_fd_state_t *s = &net->fds;
-	wire_timeout_t t;
-	wire_wait_list_t wl;
-	wire_wait_t *fw, *tw;
-	int64_t left;
-	int r;
 
 	if (s->fd < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	if (net->timeout_msec < 0) {
-		if (s->mode == WIRE_FD_MODE_NONE && wire_fd_mode_read(s) < 0)
-			return -1;
+	if (s->mode == WIRE_FD_MODE_NONE && wire_fd_mode_read(s) < 0)
+		return -1;
+	if (net->timeout_msec < 0)
 		return dir == DIR_READ ? wire_fd_wait_read(s) : wire_fd_wait_write(s);
-	}
 	if (*deadline == 0)
 		*deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
-	left = *deadline - wire_now_ns();
-	if (left <= 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	/* The chained wait follows the state's mode: a field store once registered. */
-	if ((dir == DIR_READ ? wire_fd_mode_read(s) : wire_fd_mode_write(s)) < 0)
-		return -1;
-	wire_timeout_init(&t);
-	if (wire_timeout_reset(&t, (int)((left + 999999) / 1000000)) < 0)
-		return -1;
-	wire_wait_list_init(&wl);
-	fw = wire_fd_wait_list_chain(&wl, s);
-	if (!fw) {
-		wire_timeout_stop(&t);
-		return -1;
-	}
-	tw = wire_timeout_wait_get(&t);
-	wire_wait_chain(&wl, tw);
-	r = wire_list_wait(&wl) == fw ? 1 : 2;
-	wire_wait_unchain(fw);
-	wire_wait_unchain(tw);
-	wire_timeout_stop(&t);
-	if (r == 2) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	if (s->fd < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	return 0;
+	return wire__fd_wait_until(s, dir == DIR_WRITE, *deadline);
 }
 
 ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
@@ -162,14 +127,16 @@ ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
 	 * saves a syscall per request in a request/response loop. It is safe
 	 * with edge-triggered readiness: data arriving after that read brings
 	 * a new edge, and the fd layer remembers the peer's end of stream even
-	 * when it came in the same edge as the data already read.
+	 * when it came in the same edge as the data already read. Not with a
+	 * timeout of 0: that wait would fail at once without looking at data
+	 * that came since (the fd may not even be registered yet).
 	 */
 	for (;;) {
 		ssize_t n;
 
 		if (net->flags & NET_DRAINED) {
 			net->flags &= ~NET_DRAINED;
-			if (net_wait(net, DIR_READ, &deadline) < 0)
+			if (net->timeout_msec != 0 && net_wait(net, DIR_READ, &deadline) < 0)
 				return -1;
 		}
 		n = sys_read(net->fds.fd, (char *)buf + got, max - got);
@@ -187,7 +154,8 @@ ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		net->flags |= NET_DRAINED;
+		if (net_wait(net, DIR_READ, &deadline) < 0)
+			return -1;
 	}
 }
 
@@ -342,10 +310,12 @@ int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
 			return 0;
 		}
 		err = errno;
-		if (net->fds.mode != WIRE_FD_MODE_NONE)
+		if (net->fds.mode != WIRE_FD_MODE_NONE) {
 			wire_fd_close(&net->fds);
-		else
+		} else {
 			sys_close(fd);
+			net->fds.fd = -1; /* the number may be reused at once */
+		}
 	}
 	freeaddrinfo(res);
 	errno = err;

@@ -558,3 +558,127 @@ TEST(data_and_eof_in_one_edge)
 	CHECK_EQ(eof_second, 0);
 	wire_net_close(&na);
 }
+
+/* ---- several wires waiting on one socket with a timeout ---- */
+
+/*
+ * Two acceptors share one listener, each with a timeout. Two connections
+ * come while both wait: each acceptor gets one at once, none times out.
+ */
+static int two_fds[2], two_errs[2];
+static int64_t two_ms[2];
+
+static void two_acceptor(void *arg)
+{
+	int i = (int)(long)arg;
+	int64_t t0 = test_now_ms();
+
+	two_fds[i] = wire_net_accept(&nl, NULL, NULL);
+	two_errs[i] = errno;
+	two_ms[i] = test_now_ms() - t0;
+}
+
+static void two_connector(void *arg)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)lport),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	(void)arg;
+	wire_fd_wait_msec(20); /* both acceptors are parked by now */
+	for (int n = 0; n < 2; n++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK(fd >= 0);
+		CHECK_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		sp[n] = fd;
+		wire_fd_wait_msec(20);
+	}
+}
+
+TEST(two_timed_acceptors_on_one_listener)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	CHECK_EQ(wire_net_init(&nl, lfd), 0);
+	wire_net_set_timeout(&nl, 1000 * test_time_scale());
+	spawn("acceptor0", two_acceptor, (void *)0L);
+	spawn("acceptor1", two_acceptor, (void *)1L);
+	spawn("connector", two_connector, NULL);
+	run();
+	for (int i = 0; i < 2; i++) {
+		CHECK(two_fds[i] >= 0);
+		CHECK_RANGE(two_ms[i], 15, 500 * test_time_scale());
+		close(two_fds[i]);
+		close(sp[i]);
+	}
+	wire_net_close(&nl);
+}
+
+/*
+ * Timeout 0 means "do not wait": a read after a short read must still
+ * return the data that arrived since, not ETIMEDOUT.
+ */
+static ssize_t zero_r[3];
+static int zero_e[3];
+
+static void zero_timeout_reader(void *arg)
+{
+	char buf[16];
+	(void)arg;
+	wire_net_set_timeout(&na, 0);
+	CHECK_EQ(write(sp[1], "ab", 2), 2);
+	zero_r[0] = wire_net_read_any(&na, buf, sizeof(buf)); /* short: 2 of 16 */
+	CHECK_EQ(write(sp[1], "cd", 2), 2);
+	zero_r[1] = wire_net_read_any(&na, buf, sizeof(buf));
+	zero_e[1] = errno;
+	CHECK(zero_r[1] != 2 || memcmp(buf, "cd", 2) == 0);
+	zero_r[2] = wire_net_read_any(&na, buf, sizeof(buf)); /* nothing there now */
+	zero_e[2] = errno;
+}
+
+TEST(zero_timeout_read_after_short_read)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", zero_timeout_reader, NULL);
+	run();
+	CHECK_EQ(zero_r[0], 2);
+	CHECK_EQ(zero_r[1], 2);
+	CHECK_EQ(zero_r[2], -1);
+	CHECK_EQ(zero_e[2], ETIMEDOUT);
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+/*
+ * A failed wire_net_connect_tcp() leaves no fd in @net: closing it
+ * afterwards (a common cleanup path) must not close an unrelated fd that
+ * reused the number of the socket it tried.
+ */
+static void failing_connector(void *arg)
+{
+	(void)arg;
+	wire__fault_set(WIRE_SYS_CONNECT, 1, ENETUNREACH);
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 1000 * test_time_scale());
+	c_err = errno;
+	wire__fault_clear();
+}
+
+TEST(connect_tcp_failure_leaves_no_fd)
+{
+	int other;
+
+	setup();
+	snprintf(port_str, sizeof(port_str), "%d", 9);
+	spawn("connector", failing_connector, NULL);
+	run();
+	CHECK_EQ(c_res, -1);
+	CHECK_EQ(c_err, ENETUNREACH);
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC); /* may reuse the number */
+	CHECK(other >= 0);
+	CHECK_EQ(nb.fds.fd, -1);
+	CHECK_EQ(wire_net_close(&nb), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(fcntl(other, F_GETFD), FD_CLOEXEC); /* still open */
+	close(other);
+}
