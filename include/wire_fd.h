@@ -152,7 +152,11 @@ int wire_fd_wait_write(wire_fd_state_t *state);
  * that wire_list_wait(@wl) returns it once the fd is ready (hung up, in
  * error). Readiness already seen triggers it at once (and is consumed).
  * Chain again before every wait; unchain it (wire_wait_unchain() of the
- * returned wait) before the list goes away. Never blocks. Returns the
+ * returned wait) before the list goes away. The state has one such wait
+ * per direction, on one list at a time: chaining it again (from any wire)
+ * moves it off the list it was on, so only one wire at a time may wait
+ * for a state and direction this way (several wires waiting on one state
+ * use wire_fd_wait() and friends). Never blocks. Returns the
  * chained wait, or NULL with errno EBADF (closed state), EINVAL (mode
  * none) or the error of registering the fd with epoll, having chained
  * nothing.
