@@ -69,6 +69,7 @@ typedef struct wire_timer {
 	struct wire_timer *prev; /* parent if first child, else left sibling */
 	int64_t deadline;        /* CLOCK_MONOTONIC, nanoseconds */
 	void (*fire)(struct wire_timer *);
+	struct wire_thread *thread; /* scheduler it was armed on */
 	int armed; /* nonzero while armed */
 } wire_timer_t;
 
@@ -103,6 +104,7 @@ typedef struct wire_thread {
 	int64_t now;             /* clock cached by the scheduler loop */
 	int report_deadlock;
 	int in_run;
+	int firing;              /* expired timers are being fired */
 } wire_thread_t;
 
 /*
@@ -183,11 +185,18 @@ void wire_timer_init(wire_timer_t *t, void (*fire)(wire_timer_t *t));
 
 /*
  * Arm @t to fire at @deadline_ns (CLOCK_MONOTONIC). Re-arming an armed
- * timer moves it. Requires a scheduler on the calling thread.
+ * timer moves it. A deadline already past fires at the scheduler's next
+ * look at its timers; armed from a timer callback, it fires in the next
+ * round, not in the one under way (so a callback that re-arms itself for
+ * "now" cannot spin). Requires a scheduler on the calling thread, the one
+ * the timer was armed on if it is armed; aborts otherwise.
  */
 void wire_timer_start_at(wire_timer_t *t, int64_t deadline_ns);
 
-/* Disarm @t. Returns 1 if it was armed, 0 if it had fired or was idle. */
+/*
+ * Disarm @t. Returns 1 if it was armed, 0 if it had fired or was idle.
+ * Aborts if @t is armed on the scheduler of another OS thread.
+ */
 int wire_timer_stop(wire_timer_t *t);
 
 /*

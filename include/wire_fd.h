@@ -94,8 +94,10 @@ typedef struct wire_fd_state {
  * a child after fork()) replaces the epoll instance by a fresh one; fds are
  * then registered again on their next mode change or wait. The poller's
  * memory is per-thread and owned by the library. Returns 0, or -1 with
- * errno (EINVAL: no scheduler on this thread or called from a wire; the
- * errors of epoll_create1), in which case nothing changed.
+ * errno (EINVAL: no scheduler on this thread or called from a wire;
+ * EBUSY: wires of this thread still wait on fds or wio calls are in
+ * flight, which a fresh instance would lose; the errors of
+ * epoll_create1), in which case nothing changed.
  */
 int wire_fd_init(void);
 

@@ -166,8 +166,15 @@ void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
 
 	if (!t)
 		misuse("wire_timer_start_at", "no scheduler on this thread (call wire_thread_init)");
-	if (tm->armed)
+	if (tm->armed) {
+		if (tm->thread != t)
+			misuse("wire_timer_start_at",
+			       "the timer is armed on the scheduler of another OS thread");
 		timer_remove(t, tm);
+	}
+	if (t->firing && deadline_ns <= t->now)
+		deadline_ns = t->now + 1;
+	tm->thread = t;
 	tm->deadline = deadline_ns;
 	tm->child = tm->sibling = NULL;
 	if (!t->tlist_tail || deadline_ns >= t->tlist_tail->deadline) {
@@ -190,7 +197,9 @@ int wire_timer_stop(wire_timer_t *tm)
 {
 	if (!tm->armed)
 		return 0;
-	timer_remove(wire__self, tm);
+	if (tm->thread != wire__self)
+		misuse("wire_timer_stop", "the timer is armed on the scheduler of another OS thread");
+	timer_remove(tm->thread, tm);
 	return 1;
 }
 
@@ -205,6 +214,7 @@ int64_t wire_now_ns(void)
 static void fire_timers(wire_thread_t *t)
 {
 	t->now = wire_now_ns();
+	t->firing = 1;
 	for (;;) {
 		wire_timer_t *tm = timer_first(t);
 		if (!tm || tm->deadline > t->now)
@@ -212,6 +222,7 @@ static void fire_timers(wire_thread_t *t)
 		timer_remove(t, tm);
 		tm->fire(tm);
 	}
+	t->firing = 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -310,6 +310,12 @@ int wire_fd_init(void)
 		errno = EINVAL;
 		return -1;
 	}
+	/* A fresh instance would forget the waiters and calls in flight. After
+	 * fork() they belong to the parent: the child starts afresh. */
+	if (P.base.poll && !P.forked && (P.parked || P.nchained || P.extra)) {
+		errno = EBUSY;
+		return -1;
+	}
 	return poller_setup();
 }
 

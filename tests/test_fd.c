@@ -566,6 +566,47 @@ TEST(data_and_end_of_stream_in_one_edge)
 	close(fin_sv[1]);
 }
 
+/* wire_fd_init() while a wire waits on an fd would lose the waiter: EBUSY. */
+static int busy_fds[2], busy_ret, busy_errno;
+static wire_fd_state_t busy_state;
+static wire_timer_t busy_timer;
+
+static void ebusy_fire(wire_timer_t *t)
+{
+	(void)t;
+	errno = 0;
+	busy_ret = wire_fd_init(); /* outside any wire, reader parked */
+	busy_errno = errno;
+	CHECK_EQ(write(busy_fds[1], "x", 1), 1);
+}
+
+static void ebusy_reader(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_EQ(wire_fd_mode_read(&busy_state), 0);
+	wire_timer_init(&busy_timer, ebusy_fire);
+	wire_timer_start_at(&busy_timer, wire_now_ns() + 5000000);
+	CHECK_EQ(wire_fd_wait(&busy_state), 0);
+	CHECK_EQ(read(busy_fds[0], &c, 1), 1);
+	mark('r');
+	CHECK_EQ(wire_fd_close(&busy_state), 0);
+}
+
+TEST(init_again_while_waiting_is_ebusy)
+{
+	setup();
+	nonblocking_pipe(busy_fds);
+	wire_fd_mode_init(&busy_state, busy_fds[0]);
+	spawn("reader", ebusy_reader, NULL);
+	wire_thread_run();
+	CHECK_EQ(busy_ret, -1);
+	CHECK_EQ(busy_errno, EBUSY);
+	CHECK_STR_EQ(trace, "r"); /* the waiter was not lost */
+	CHECK_EQ(wire_fd_init(), 0); /* idle now: a fresh instance is fine */
+	close(busy_fds[1]);
+}
+
 static void err_writer(void *arg)
 {
 	(void)arg;

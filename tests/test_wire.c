@@ -1,5 +1,6 @@
 /* Tests of the scheduler layer (wire.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -592,4 +593,75 @@ TEST(sleep_beyond_clock_range_never_fires)
 		CHECK_EQ(WEXITSTATUS(status), 0);
 		CHECK_STR_EQ(err, "");
 	}
+}
+
+/* A callback that re-arms its timer for "now" fires once per round. */
+static wire_timer_t again_timer;
+static int again_fires, again_progress_ok = 1;
+static long yields_done, progress_at_last_fire = -1;
+
+static void again_fire(wire_timer_t *t)
+{
+	if (yields_done == progress_at_last_fire)
+		again_progress_ok = 0; /* fired twice in one round */
+	progress_at_last_fire = yields_done;
+	if (++again_fires < 50)
+		wire_timer_start_at(t, 0);
+}
+
+static void busy_yielder(void *arg)
+{
+	(void)arg;
+	wire_timer_init(&again_timer, again_fire);
+	wire_timer_start_at(&again_timer, 0);
+	while (again_fires < 50) {
+		yields_done++;
+		wire_yield();
+	}
+}
+
+TEST(timer_rearmed_for_now_fires_next_round)
+{
+	static char s[STACK];
+	static wire_t w;
+
+	wire_thread_init(&thread);
+	wire_init(&w, "yielder", busy_yielder, NULL, s, STACK);
+	wire_thread_run();
+	CHECK_EQ(again_fires, 50);
+	CHECK(again_progress_ok);
+	CHECK_EQ(thread.num_timers, 0);
+}
+
+static wire_timer_t foreign_timer;
+
+static void noop_fire(wire_timer_t *t)
+{
+	(void)t;
+}
+
+static void *stop_from_other_thread(void *arg)
+{
+	static wire_thread_t other;
+	(void)arg;
+	wire_thread_init(&other);
+	wire_timer_stop(&foreign_timer);
+	return NULL;
+}
+
+static void foreign_stop_child(void *arg)
+{
+	pthread_t th;
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_timer_init(&foreign_timer, noop_fire);
+	wire_timer_start_at(&foreign_timer, wire_now_ns() + 1000000000);
+	pthread_create(&th, NULL, stop_from_other_thread, NULL);
+	pthread_join(th, NULL);
+}
+
+TEST(timer_stop_from_another_thread_aborts)
+{
+	EXPECT_ABORT(foreign_stop_child,
+		     "libwire: wire_timer_stop: the timer is armed on the scheduler of another OS thread");
 }
