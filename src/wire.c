@@ -384,12 +384,14 @@ static void sleep_until(int64_t deadline)
 void wire_thread_run(void)
 {
 	wire_thread_t *t = wire__self;
+	int polled;
 
 	if (!t)
 		misuse("wire_thread_run", "no scheduler on this thread (call wire_thread_init)");
 	if (t->current || t->in_run)
 		misuse("wire_thread_run", "called from inside a wire");
 	t->in_run = 1;
+	polled = 0;
 	for (;;) {
 		wire_poller_t *p = t->poller;
 		wire_timer_t *first;
@@ -402,8 +404,12 @@ void wire_thread_run(void)
 		/* After the timers: a timer callback may hand work to the poller. */
 		polling = p && p->pending;
 		if (t->run_head) {
-			if (polling)
+			/* Entered with wires ready (every POLL_INTERVAL switches):
+			 * look for events without blocking. Not right after a
+			 * blocking poll, which has just looked. */
+			if (polling && !polled)
 				p->poll(p, 0);
+			polled = 0;
 			w = t->run_head;
 			runq_unlink_head(t, w);
 			w->state = WIRE_RUNNING;
@@ -421,6 +427,7 @@ void wire_thread_run(void)
 					timeout = 0;
 			}
 			p->poll(p, timeout);
+			polled = 1;
 		} else if (first) {
 			sleep_until(first->deadline);
 		} else {
