@@ -376,6 +376,8 @@ void wire_thread_run(void)
 	if (t->current || t->in_run)
 		misuse("wire_thread_run", "called from inside a wire");
 	t->in_run = 1;
+	/* Set while no wire has run since the last poll. */
+	int just_polled = 0;
 	for (;;) {
 		wire_poller_t *p = t->poller;
 		wire_timer_t *first;
@@ -388,8 +390,15 @@ void wire_thread_run(void)
 		/* After the timers: a timer callback may hand work to the poller. */
 		polling = p && p->pending;
 		if (t->run_head) {
-			if (polling)
+			/*
+			 * Look at the poller before running the queue, unless
+			 * nothing has run since the last look: the wires it just
+			 * woke are the queue, and a second look would almost
+			 * always be an empty syscall.
+			 */
+			if (polling && !just_polled)
 				p->poll(p, 0);
+			just_polled = 0;
 			w = t->run_head;
 			runq_unlink_head(t, w);
 			w->state = WIRE_RUNNING;
@@ -407,6 +416,7 @@ void wire_thread_run(void)
 					timeout = 0;
 			}
 			p->poll(p, timeout);
+			just_polled = 1;
 		} else if (first) {
 			sleep_until(first->deadline);
 		} else {
