@@ -5,8 +5,10 @@
  * GET / answers a fixed text; other paths are files under DIR, read with
  * wio_ calls. Keep-alive and pipelining; one pooled wire per connection,
  * at most WIRE_HTTPD_MAX_CONNS (default 1024) connections, idle ones
- * closed after WIRE_HTTPD_IDLE_MS (default 30000) ms. The server code is
- * in examples/lib/httpd.c.
+ * closed after WIRE_HTTPD_IDLE_MS (default 30000) ms, and a 408 reply and
+ * a close for a request head not complete WIRE_HTTPD_REQUEST_MS (default
+ * 10000) ms after its first byte. The server code is in
+ * examples/lib/httpd.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,7 +55,8 @@ int main(int argc, char **argv)
 	}
 	if (httpd_start(&h, fd, argc == 3 ? argv[2] : NULL,
 			(unsigned)env_num("WIRE_HTTPD_MAX_CONNS", 1024),
-			(int)env_num("WIRE_HTTPD_IDLE_MS", 30000)) != 0) {
+			(int)env_num("WIRE_HTTPD_IDLE_MS", 30000),
+			(int)env_num("WIRE_HTTPD_REQUEST_MS", 10000)) != 0) {
 		perror("httpd_start");
 		return 1;
 	}

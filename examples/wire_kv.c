@@ -6,7 +6,9 @@
  * Listens on 127.0.0.1:PORT (WIRE_KV_ADDR overrides the address); one
  * pooled wire per connection, at most WIRE_KV_MAX_CONNS (default 1024)
  * connections, idle ones closed after WIRE_KV_IDLE_MS (default 300000)
- * ms. The server code is in examples/lib/kv.c.
+ * ms, and those whose command is not complete WIRE_KV_REQUEST_MS (default
+ * 30000) ms after its first byte closed too. The server code is in
+ * examples/lib/kv.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,7 +48,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (kv_start(&k, fd, (unsigned)env_num("WIRE_KV_MAX_CONNS", 1024),
-		     (int)env_num("WIRE_KV_IDLE_MS", 300000)) != 0) {
+		     (int)env_num("WIRE_KV_IDLE_MS", 300000),
+		     (int)env_num("WIRE_KV_REQUEST_MS", 30000)) != 0) {
 		perror("kv_start");
 		return 1;
 	}

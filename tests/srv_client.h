@@ -94,6 +94,41 @@ static inline void tc_read_exact(wire_net_t *n, char *buf, size_t len)
 	buf[len] = '\0';
 }
 
+/*
+ * A slow sender: send @s one byte at a time, waiting up to @gap_ms for the
+ * server to answer or close between bytes. Returns how many bytes were
+ * sent when the server answered or closed (@len if it never did); what it
+ * sent back first is in @out (NUL-terminated), its length in *@outlen
+ * (0 for a close).
+ */
+static inline size_t tc_drip(wire_net_t *n, const char *s, size_t len, int gap_ms, char *out,
+			     size_t cap, size_t *outlen)
+{
+	int saved = n->timeout_msec;
+	size_t i = 0;
+
+	*outlen = 0;
+	wire_net_set_timeout(n, gap_ms);
+	while (i < len) {
+		if (wire_net_write(n, s + i, 1) != 1) {
+			CHECK(errno == EPIPE || errno == ECONNRESET);
+			break;
+		}
+		i++;
+		ssize_t r = wire_net_read_any(n, out, cap - 1);
+		if (r >= 0) {
+			*outlen = (size_t)r;
+			break;
+		}
+		if (errno == ECONNRESET)
+			break;
+		CHECK_EQ(errno, ETIMEDOUT);
+	}
+	wire_net_set_timeout(n, saved);
+	out[*outlen] = '\0';
+	return i;
+}
+
 /* xorshift64*: deterministic random bytes for the bounded fuzz tests. */
 static uint64_t tc_rng_state;
 static inline uint64_t tc_rng(void)

@@ -218,12 +218,17 @@ static void remove_root(void)
 
 static char docroot[80];
 
-static void start_httpd(unsigned limit, int idle_ms)
+static void start_httpd_req(unsigned limit, int idle_ms, int request_ms)
 {
 	int fd = tc_setup();
 	make_root();
 	snprintf(docroot, sizeof(docroot), "%s/www", root);
-	CHECK_EQ(httpd_start(&h, fd, docroot, limit, idle_ms), 0);
+	CHECK_EQ(httpd_start(&h, fd, docroot, limit, idle_ms, request_ms), 0);
+}
+
+static void start_httpd(unsigned limit, int idle_ms)
+{
+	start_httpd_req(limit, idle_ms, 5000);
 }
 
 static void finish_httpd(void)
@@ -555,6 +560,89 @@ TEST(serve_idle_timeout)
 	tc_run(&h.srv, body_idle);
 	CHECK_RANGE(idle_ms, 90, 100 + 200 * test_time_scale());
 	CHECK_EQ(h.srv.idle_closed, 1);
+	finish_httpd();
+}
+
+static int64_t slow_ms;
+static size_t slow_sent;
+
+static void body_slow_head(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: slow\r\n\r\n";
+	char out[1024];
+	size_t got;
+	wire_net_t n;
+
+	tc_connect(&n);
+	rd_init(&n);
+	/* One byte every 20 ms: the head needs 900 ms, the limit is 200 ms. */
+	int64_t t0 = test_now_ms();
+	slow_sent = tc_drip(&n, req, sizeof(req) - 1, 20, out, sizeof(out), &got);
+	slow_ms = test_now_ms() - t0;
+	CHECK(got > 0);
+	memcpy(rd.buf, out, got);
+	rd.len = got;
+	struct resp rs;
+	read_response(&rs);
+	CHECK_EQ(rs.status, 408);
+	CHECK(strstr(rs.head, "\r\nConnection: close\r\n") != NULL);
+	expect_eof(&n);
+	wire_net_close(&n);
+}
+
+TEST(serve_slow_head_408)
+{
+	start_httpd_req(16, 10000, 200);
+	tc_run(&h.srv, body_slow_head);
+	printf("408 after %lld ms, %zu bytes sent\n", (long long)slow_ms, slow_sent);
+	CHECK(slow_sent < sizeof("GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: slow\r\n\r\n") - 1);
+	/* Limit 200 ms, sweeper period 50 ms, coarse clock ticks of a few ms. */
+	CHECK_RANGE(slow_ms, 190, 250 + 200 * test_time_scale());
+	CHECK_EQ(h.srv.request_closed, 1);
+	CHECK_EQ(h.srv.idle_closed, 0);
+	CHECK_EQ(h.requests, 1);
+	finish_httpd();
+}
+
+static int limit_ms;
+
+/*
+ * A head in pieces that arrives within the limit is served, and the
+ * limit does not apply between requests: an idle keep-alive connection
+ * outlives it.
+ */
+static void body_head_in_time(void)
+{
+	static const char *piece[] = {"GET / HT", "TP/1.1\r\nHo", "st: t\r\n\r\n"};
+	wire_net_t n;
+	struct resp rs;
+
+	tc_connect(&n);
+	rd_init(&n);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++) {
+			tc_send(&n, piece[i], strlen(piece[i]));
+			if (i < 2)
+				wire_fd_wait_msec(limit_ms / 10);
+		}
+		read_response(&rs);
+		CHECK_EQ(rs.status, 200);
+		wire_fd_wait_msec(limit_ms + 100); /* idle, past the request limit */
+	}
+	TC_SEND(&n, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+	read_response(&rs);
+	CHECK_EQ(rs.status, 200);
+	wire_net_close(&n);
+}
+
+TEST(serve_head_within_limit)
+{
+	limit_ms = 100 * test_time_scale();
+	start_httpd_req(16, 10000, limit_ms);
+	tc_run(&h.srv, body_head_in_time);
+	CHECK_EQ(h.requests, 3);
+	CHECK_EQ(h.srv.request_closed, 0);
+	CHECK_EQ(h.srv.idle_closed, 0);
 	finish_httpd();
 }
 

@@ -144,10 +144,15 @@ TEST(parse_random_input)
 
 static struct kv k;
 
-static void start_kv(unsigned limit)
+static void start_kv_req(unsigned limit, int request_ms)
 {
 	int fd = tc_setup();
-	CHECK_EQ(kv_start(&k, fd, limit, 5000), 0);
+	CHECK_EQ(kv_start(&k, fd, limit, 5000, request_ms), 0);
+}
+
+static void start_kv(unsigned limit)
+{
+	start_kv_req(limit, 5000);
 }
 
 /* Send @req and expect exactly @want back (read_full of its length). */
@@ -336,6 +341,75 @@ TEST(serve_connection_limit)
 	start_kv(1);
 	tc_run(&k.srv, body_limit);
 	CHECK_EQ(k.srv.rejected, 1);
+	kv_destroy(&k);
+}
+
+static int64_t slow_ms;
+static size_t slow_sent;
+static const char slow_cmd[] = "*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$5\r\nvalue\r\n";
+
+static void body_slow_command(void)
+{
+	char out[128];
+	size_t got;
+	wire_net_t n;
+
+	tc_connect(&n);
+	/* One byte every 20 ms: the command needs 700 ms, the limit is 200 ms. */
+	int64_t t0 = test_now_ms();
+	slow_sent = tc_drip(&n, slow_cmd, sizeof(slow_cmd) - 1, 20, out, sizeof(out), &got);
+	slow_ms = test_now_ms() - t0;
+	CHECK_EQ(got, 0); /* closed, no reply */
+	wire_net_close(&n);
+	/* The command never ran; the server serves others. */
+	tc_connect(&n);
+	exchange(&n, "*2\r\n$3\r\nGET\r\n$4\r\nslow\r\n", "$-1\r\n");
+	wire_net_close(&n);
+}
+
+TEST(serve_slow_command_closed)
+{
+	start_kv_req(16, 200);
+	tc_run(&k.srv, body_slow_command);
+	printf("closed after %lld ms, %zu bytes sent\n", (long long)slow_ms, slow_sent);
+	CHECK(slow_sent < sizeof(slow_cmd) - 1);
+	/* Limit 200 ms, sweeper period 50 ms, coarse clock ticks of a few ms. */
+	CHECK_RANGE(slow_ms, 190, 250 + 200 * test_time_scale());
+	CHECK_EQ(k.srv.request_closed, 1);
+	CHECK_EQ(k.srv.idle_closed, 0);
+	kv_destroy(&k);
+}
+
+static int limit_ms;
+
+/* A command in pieces within the limit runs; idling between commands is fine. */
+static void body_command_in_time(void)
+{
+	wire_net_t n;
+	char out[16];
+
+	tc_connect(&n);
+	for (int round = 0; round < 2; round++) {
+		TC_SEND(&n, "*3\r\n$3\r\nSET\r\n$1\r\nk");
+		wire_fd_wait_msec(limit_ms / 10);
+		TC_SEND(&n, "\r\n$2\r\nv");
+		wire_fd_wait_msec(limit_ms / 10);
+		TC_SEND(&n, "1\r\n");
+		tc_read_exact(&n, out, 5);
+		CHECK_STR_EQ(out, "+OK\r\n");
+		wire_fd_wait_msec(limit_ms + 100); /* idle, past the request limit */
+	}
+	exchange(&n, "GET k\r\n", "$2\r\nv1\r\n");
+	wire_net_close(&n);
+}
+
+TEST(serve_command_within_limit)
+{
+	limit_ms = 100 * test_time_scale();
+	start_kv_req(16, limit_ms);
+	tc_run(&k.srv, body_command_in_time);
+	CHECK_EQ(k.srv.request_closed, 0);
+	CHECK_EQ(k.srv.idle_closed, 0);
 	kv_destroy(&k);
 }
 

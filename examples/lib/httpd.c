@@ -288,8 +288,16 @@ static void httpd_conn(struct srv_conn *c)
 		ssize_t n = wire_net_read_any(&c->net, hc.in + len, sizeof(hc.in) - len);
 		size_t off = 0;
 
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0 && c->req_expired && (len > 0 || skip)) {
+				/* Cut off by the request limit while incomplete. */
+				hc.h->requests++;
+				date_refresh();
+				reply_error(&hc, "408 Request Timeout", 1, 0, 0, NULL);
+				flush(&hc);
+			}
 			break;
+		}
 		len += (size_t)n;
 		date_refresh();
 		while (off < len) {
@@ -326,6 +334,7 @@ static void httpd_conn(struct srv_conn *c)
 				break;
 			}
 		}
+		srv_partial(c, !done && (off < len || skip > 0));
 		if (flush(&hc) < 0)
 			return;
 		if (done)
@@ -337,7 +346,8 @@ static void httpd_conn(struct srv_conn *c)
 		srv_linger(c, 1000);
 }
 
-int httpd_start(struct httpd *h, int listen_fd, const char *root, unsigned limit, int idle_ms)
+int httpd_start(struct httpd *h, int listen_fd, const char *root, unsigned limit, int idle_ms,
+		int request_ms)
 {
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nServer: wire_httpd\r\n"
 				   "Content-Type: text/plain\r\nContent-Length: 24\r\n"
@@ -350,5 +360,6 @@ int httpd_start(struct httpd *h, int listen_fd, const char *root, unsigned limit
 	h->requests = 0;
 	h->srv.busy = busy;
 	h->srv.busy_len = sizeof(busy) - 1;
-	return srv_start(&h->srv, listen_fd, limit, HTTPD_STACK, idle_ms, httpd_conn, h, "http");
+	return srv_start(&h->srv, listen_fd, limit, HTTPD_STACK, idle_ms, request_ms, httpd_conn, h,
+			 "http");
 }

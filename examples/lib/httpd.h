@@ -8,8 +8,9 @@
  * files under the root directory, read with wio_ calls (404 when there is
  * no root). Errors: 400 malformed request or a path with "..", 404, 405
  * other methods, 413 head over HTTPD_MAX_HEAD bytes, 500 unexpected file
- * errors, 503 when the connection limit is reached. 400, 405 and 413
- * close the connection (after the reply).
+ * errors, 503 when the connection limit is reached, 408 when a request
+ * has not arrived in full within the request limit of its first byte.
+ * 400, 405, 408 and 413 close the connection (after the reply).
  */
 #ifndef WIRE_EXAMPLE_HTTPD_H
 #define WIRE_EXAMPLE_HTTPD_H
@@ -30,9 +31,12 @@ struct httpd {
 
 /*
  * Serve HTTP on @listen_fd (see srv_start()): at most @limit connections,
- * closing those idle for @idle_ms. @root (kept by pointer) may be NULL.
- * Returns 0 or -1 with errno.
+ * closing those idle for @idle_ms, answering 408 and closing when a
+ * request head (with any body it announces) is still incomplete
+ * @request_ms after its first byte (<= 0: no limit). @root (kept by
+ * pointer) may be NULL. Returns 0 or -1 with errno.
  */
-int httpd_start(struct httpd *h, int listen_fd, const char *root, unsigned limit, int idle_ms);
+int httpd_start(struct httpd *h, int listen_fd, const char *root, unsigned limit, int idle_ms,
+		int request_ms);
 
 #endif

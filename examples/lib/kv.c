@@ -458,6 +458,7 @@ static void kv_conn(struct srv_conn *c)
 				break;
 			}
 		}
+		srv_partial(c, !done && off < len);
 		if (flush(&kc) < 0)
 			break;
 		if (done)
@@ -495,7 +496,7 @@ static void kv_conn(struct srv_conn *c)
 		srv_linger(c, 1000);
 }
 
-int kv_start(struct kv *k, int listen_fd, unsigned limit, int idle_ms)
+int kv_start(struct kv *k, int listen_fd, unsigned limit, int idle_ms, int request_ms)
 {
 	static const char busy[] = "-ERR max number of clients reached\r\n";
 
@@ -504,7 +505,8 @@ int kv_start(struct kv *k, int listen_fd, unsigned limit, int idle_ms)
 	k->commands = 0;
 	k->srv.busy = busy;
 	k->srv.busy_len = sizeof(busy) - 1;
-	if (srv_start(&k->srv, listen_fd, limit, KV_STACK, idle_ms, kv_conn, k, "kv") != 0) {
+	if (srv_start(&k->srv, listen_fd, limit, KV_STACK, idle_ms, request_ms, kv_conn, k, "kv") !=
+	    0) {
 		kv_table_free(&k->table);
 		return -1;
 	}

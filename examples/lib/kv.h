@@ -11,7 +11,8 @@
  * buffer is executed and the replies of the batch leave in one write.
  * Unknown commands and wrong arity get an error reply and the connection
  * goes on; malformed protocol gets "-ERR Protocol error: ..." and the
- * connection is closed.
+ * connection is closed. A command that has not arrived in full within
+ * the request limit of its first byte ends the connection, no reply.
  */
 #ifndef WIRE_EXAMPLE_KV_H
 #define WIRE_EXAMPLE_KV_H
@@ -48,10 +49,12 @@ void kv_table_free(struct kv_table *t);
 
 /*
  * Serve RESP on @listen_fd (see srv_start()): at most @limit connections,
- * closing those idle for @idle_ms. Initializes @k->table. Returns 0 or -1
- * with errno. After wire_thread_run() returns, call kv_destroy().
+ * closing those idle for @idle_ms, and closing (without a reply) those
+ * whose command is still incomplete @request_ms after its first byte
+ * (<= 0: no limit). Initializes @k->table. Returns 0 or -1 with errno.
+ * After wire_thread_run() returns, call kv_destroy().
  */
-int kv_start(struct kv *k, int listen_fd, unsigned limit, int idle_ms);
+int kv_start(struct kv *k, int listen_fd, unsigned limit, int idle_ms, int request_ms);
 void kv_destroy(struct kv *k);
 
 #endif

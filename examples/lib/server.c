@@ -73,6 +73,8 @@ static void conn_main(void *arg)
 	/* Replies go out in one write per batch: do not let Nagle hold them. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c.srv = s;
+	c.req_ms = 0;
+	c.req_expired = 0;
 	srv_touch(&c);
 	conns_add(&s->conns, &c.link);
 	s->nconns++;
@@ -117,6 +119,8 @@ static void sweeper_main(void *arg)
 	struct srv *s = arg;
 	int period = s->idle_ms / 4;
 
+	if (s->request_ms > 0 && s->request_ms / 4 < period)
+		period = s->request_ms / 4;
 	if (period > 1000)
 		period = 1000;
 	if (period < 1)
@@ -130,17 +134,25 @@ static void sweeper_main(void *arg)
 		int64_t now = srv_now_ms();
 		for (wire_list_t *p = s->conns.next; p != &s->conns; p = p->next) {
 			struct srv_conn *c = conn_of(p);
-			if (now - c->last_ms > s->idle_ms && c->net.fds.fd >= 0) {
+			if (c->net.fds.fd < 0)
+				continue;
+			if (now - c->last_ms > s->idle_ms) {
 				shutdown(c->net.fds.fd, SHUT_RDWR);
 				c->last_ms = now; /* once */
 				s->idle_closed++;
+			} else if (c->req_ms && !c->req_expired && s->request_ms > 0 &&
+				   now - c->req_ms > s->request_ms) {
+				/* The handler's read ends; it may still reply. */
+				shutdown(c->net.fds.fd, SHUT_RD);
+				c->req_expired = 1;
+				s->request_closed++;
 			}
 		}
 	}
 }
 
 int srv_start(struct srv *s, int listen_fd, unsigned limit, unsigned stack_size, int idle_ms,
-	      srv_handler_t handle, void *ctx, const char *name)
+	      int request_ms, srv_handler_t handle, void *ctx, const char *name)
 {
 	s->entries = calloc(limit, sizeof(*s->entries));
 	if (!s->entries)
@@ -155,12 +167,13 @@ int srv_start(struct srv *s, int listen_fd, unsigned limit, unsigned stack_size,
 	s->ctx = ctx;
 	s->name = name;
 	s->idle_ms = idle_ms > 0 ? idle_ms : 1;
+	s->request_ms = request_ms > 0 ? request_ms : 0;
 	s->stopping = 0;
 	wire_wait_init(&s->stop_wait);
 	s->handoff_fd = -1;
 	s->conns.next = s->conns.prev = &s->conns;
 	s->nconns = 0;
-	s->accepted = s->rejected = s->idle_closed = 0;
+	s->accepted = s->rejected = s->idle_closed = s->request_closed = 0;
 	wire_init(&s->acceptor, "acceptor", acceptor_main, s, s->acceptor_stack, SRV_AUX_STACK);
 	wire_init(&s->sweeper, "sweeper", sweeper_main, s, s->sweeper_stack, SRV_AUX_STACK);
 	return 0;

@@ -8,6 +8,15 @@
  * sweeper shuts down (SHUT_RDWR) every connection idle longer than the
  * limit, which ends its pending read or write. The request path then arms
  * no timer at all.
+ *
+ * Slow senders are bounded the same way: a request must arrive in full
+ * within the request limit of its first byte. The handler calls
+ * srv_partial() after each batch to say whether a request is still
+ * incomplete; the sweeper shuts down the reading side (SHUT_RD) of a
+ * connection whose incomplete request is older than the limit and sets
+ * its req_expired flag, so that the handler's read sees the end of the
+ * stream and can answer (HTTP 408) before closing. Progress on the
+ * request (a byte at a time) does not move the deadline.
  */
 #ifndef WIRE_EXAMPLE_SERVER_H
 #define WIRE_EXAMPLE_SERVER_H
@@ -31,6 +40,8 @@ struct srv_conn {
 	wire_net_t net;
 	struct srv *srv;
 	int64_t last_ms; /* coarse monotonic ms of the last progress */
+	int64_t req_ms;	 /* when the incomplete request began; 0: none */
+	int req_expired; /* the sweeper cut the request off (SHUT_RD) */
 };
 
 /* Runs on the connection's wire; returns when the connection is done. */
@@ -46,12 +57,13 @@ struct srv {
 	const char *busy; /* sent (best effort) when the limit is reached */
 	size_t busy_len;
 	int idle_ms;
+	int request_ms; /* limit for one request to arrive in full */
 	int stopping;
 	wire_wait_t stop_wait; /* triggered by srv_stop() */
 	int handoff_fd;
 	wire_list_t conns;
 	unsigned nconns;
-	unsigned long accepted, rejected, idle_closed;
+	unsigned long accepted, rejected, idle_closed, request_closed;
 	wire_t acceptor, sweeper;
 	char acceptor_stack[SRV_AUX_STACK] __attribute__((aligned(16)));
 	char sweeper_stack[SRV_AUX_STACK] __attribute__((aligned(16)));
@@ -71,6 +83,19 @@ static inline void srv_touch(struct srv_conn *c)
 }
 
 /*
+ * After parsing what was read: @incomplete says whether the input holds
+ * the start of a request that has not arrived in full. Its deadline runs
+ * from the first batch that left it incomplete (a clock read only then).
+ */
+static inline void srv_partial(struct srv_conn *c, int incomplete)
+{
+	if (!incomplete)
+		c->req_ms = 0;
+	else if (!c->req_ms)
+		c->req_ms = srv_now_ms();
+}
+
+/*
  * A listening TCP socket on @host (numeric, e.g. "127.0.0.1") port @port
  * (0: any; the port chosen is stored in *@port_out if not NULL). Returns
  * the fd or -1 with errno.
@@ -82,10 +107,11 @@ int srv_listen_tcp(const char *host, int port, int backlog, int *port_out);
  * acceptor and sweeper wires. Call after wire_thread_init() and
  * wire_fd_init(); wires run in wire_thread_run(). @limit connections at
  * most (each on a pooled wire with @stack_size bytes of stack); @idle_ms
- * the idle limit. Returns 0 or -1 with errno.
+ * the idle limit; @request_ms the limit for a request to arrive in full
+ * from its first byte (<= 0: none). Returns 0 or -1 with errno.
  */
 int srv_start(struct srv *s, int listen_fd, unsigned limit, unsigned stack_size, int idle_ms,
-	      srv_handler_t handle, void *ctx, const char *name);
+	      int request_ms, srv_handler_t handle, void *ctx, const char *name);
 
 /*
  * Stop: close the listener and shut down every open connection; the
