@@ -1,16 +1,19 @@
 /*
  * W6 file: 4 KiB wio_pread() of a cached file at random aligned offsets,
- * from one wire and from 64 wires at once, on each wio backend this
- * machine has, against plain pread() measured in the same run.
+ * from one wire and from 64 wires at once, against plain pread() measured
+ * in the same run: first as the library runs by default (reads tried
+ * inline with RWF_NOWAIT, the backend only for what is not cached), then
+ * each wio backend this machine has on its own (WIRE_IO_INLINE=0: every
+ * read handed off), and the thread pool with inline reads.
  *
  * The file (64 MiB, in $TMPDIR or /tmp, unlinked at once) is read whole
  * before measuring so every read hits the page cache. Figures: ns per call
  * for one wire (the latency a call adds), aggregate calls per second for
- * 64 wires (what batching buys), each the median of several runs; the
- * ratios to pread are medians of the ratios within each run, since the
- * load of a shared machine drifts between runs. Each wire reads into a
- * buffer on its own stack, as a real program would. BENCH_W6_BACKEND=uring
- * (or threads) measures one backend only.
+ * 64 wires, each the median of several runs; the ratios to pread are
+ * medians of the ratios within each run, since the load of a shared
+ * machine drifts between runs. Each wire reads into a buffer on its own
+ * stack, as a real program would. BENCH_W6_BACKEND=inline, uring,
+ * inline+threads or threads measures that configuration only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,21 +114,26 @@ static double wires_ns(int nwires, long n)
 }
 
 struct result {
-	const char *backend;
+	char name[32];
 	double one_ns, many_ns; /* medians */
 	double one_x, many_x;	/* medians of the ratios to pread of the same run */
 };
 
-/* Median figures for @backend; 0 if it is not available here. */
-static int measure(const char *backend, int runs, double plain[], struct result *res)
+/*
+ * Median figures for @backend, with reads tried inline or not; 0 if the
+ * backend is not available here.
+ */
+static int measure(const char *backend, int inl, int runs, double plain[], struct result *res)
 {
 	/* The pool pays two thread hand-offs per call: fewer of them. */
-	long n1 = strcmp(backend, "threads") == 0 ? 20000 : 100000;
+	long n1 = strcmp(backend, "threads") == 0 && !inl ? 20000 : 100000;
 	long n64 = 100000;
 	double one[32], many[32], one_x[32], many_x[32];
 
+	setenv("WIRE_IO_INLINE", inl ? "1" : "0", 1);
 	if (wire_io_init_backend(4, backend) != 0)
 		return 0;
+	snprintf(res->name, sizeof(res->name), "%s%s", inl ? "inline+" : "", wire_io_backend());
 	wires_ns(1, 2000); /* warm up: ring, workers, poller registration */
 	for (int r = 0; r < runs; r++) {
 		plain[r] = plain_ns(100000);
@@ -136,7 +144,6 @@ static int measure(const char *backend, int runs, double plain[], struct result 
 		many_x[r] = plain[r] / many[r];
 	}
 	wire_io_shutdown();
-	res->backend = backend;
 	res->one_ns = bench_median(one, runs);
 	res->many_ns = bench_median(many, runs);
 	res->one_x = bench_median(one_x, runs);
@@ -146,12 +153,19 @@ static int measure(const char *backend, int runs, double plain[], struct result 
 
 int main(void)
 {
-	static const char *const backends[] = {"uring", "threads"};
+	static const struct {
+		const char *name, *backend;
+		int inl;
+	} configs[] = {{"inline", "auto", 1},
+		       {"uring", "uring", 0},
+		       {"inline+threads", "threads", 1},
+		       {"threads", "threads", 0}};
+	const char *only = getenv("BENCH_W6_BACKEND"); /* measure just this one */
 	int runs = bench_runs(7);
-	double plain[64], plain_all[64];
-	struct result res[2];
+	double plain[32], plain_all[128];
+	struct result res[4];
 	int nres = 0, nplain = 0;
-	char details[1024];
+	char details[1536];
 	size_t len = 0;
 	double pns;
 
@@ -161,16 +175,18 @@ int main(void)
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0)
 		die("wire_fd_init");
-	for (int b = 0; b < 2; b++) {
-		const char *only = getenv("BENCH_W6_BACKEND"); /* measure just this one */
-		if (only && *only && strcmp(only, backends[b]) != 0)
+	for (int i = 0; i < 4; i++) {
+		if (only && *only && strcmp(only, configs[i].name) != 0)
 			continue;
-		if (!measure(backends[b], runs, plain, &res[nres]))
+		if (!measure(configs[i].backend, configs[i].inl, runs, plain, &res[nres]))
 			continue;
+		if (nres && strcmp(res[nres].name, res[0].name) == 0)
+			continue; /* "inline" ran on the threads already (no ring here) */
 		nres++;
 		for (int r = 0; r < runs; r++)
 			plain_all[nplain++] = plain[r];
 	}
+	unsetenv("WIRE_IO_INLINE");
 	if (!nres) {
 		fprintf(stderr, "bench_w6: no wio backend could start\n");
 		return 1;
@@ -181,11 +197,11 @@ int main(void)
 		    (size_t)snprintf(details + len, sizeof(details) - len,
 				     "%s: 1 wire %.0f ns/op = %.2fx pread, %d wires %.2f Mops/s = "
 				     "%.2fx pread; ",
-				     res[i].backend, res[i].one_ns, res[i].one_x, WIRES,
+				     res[i].name, res[i].one_ns, res[i].one_x, WIRES,
 				     1e3 / res[i].many_ns, res[i].many_x);
 	printf("W6 file: %.2f Mops/s from %d wires on %s (%splain pread %.0f ns/op = %.2f "
 	       "Mops/s; 4 KiB at random offsets of a cached 64 MiB file, median of %d runs)\n",
-	       1e3 / res[0].many_ns, WIRES, res[0].backend, details, pns, 1e3 / pns, runs);
+	       1e3 / res[0].many_ns, WIRES, res[0].name, details, pns, 1e3 / pns, runs);
 	close(fd);
 	return 0;
 }

@@ -17,6 +17,14 @@
  * wakes the wires. The eventfd is read before the list is taken, so a
  * completion pushed after the take always writes the eventfd again.
  *
+ * Inline reads: before a read (read, pread, readv, preadv) is handed off,
+ * it is tried on the scheduler thread with preadv2(RWF_NOWAIT), which
+ * never waits for I/O: data in the page cache, or in a pipe or socket,
+ * comes back at once for one system call and no switch. When the kernel
+ * would have to wait (EAGAIN), or cannot try without waiting for this file
+ * (EOPNOTSUPP), nothing was read and the call is handed off as before.
+ * See read_call() for how the result is kept exactly libc's.
+ *
  * pending: each call handed to a worker or submitted to the ring adds one
  * to the poller's pending work until its completion is taken, so
  * wire_thread_run() keeps waiting for it; an idle wire_io adds nothing and
@@ -25,6 +33,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -66,6 +75,8 @@ static unsigned gen_counter;	  /* under state_lock */
 static int stopping;		  /* under state_lock: a shutdown is draining */
 static _Atomic unsigned live_gen; /* generation in service, 0: stopped */
 static _Atomic int backend = BACKEND_NONE;
+/* Try reads inline first (WIRE_IO_INLINE, read by wire_io_init()). */
+static _Atomic int inline_reads;
 
 static __thread struct wio_ctx tctx;
 
@@ -105,6 +116,34 @@ static inline int sys_poll(struct pollfd *fds, nfds_t n, int timeout)
 	if (WIRE_SYS_FAULT(WIRE_SYS_POLL))
 		return -1;
 	return poll(fds, n, timeout);
+}
+
+static inline ssize_t sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_PREADV2))
+		return -1;
+	return preadv2(fd, iov, iovcnt, off, flags);
+}
+
+static inline int sys_fstat(int fd, struct stat *st)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_FSTAT))
+		return -1;
+	return fstat(fd, st);
+}
+
+static inline int sys_fcntl_getfl(int fd)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_FCNTL))
+		return -1;
+	return fcntl(fd, F_GETFL);
+}
+
+static inline off_t sys_lseek(int fd, off_t off, int whence)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_LSEEK))
+		return -1;
+	return lseek(fd, off, whence);
 }
 
 /* Returns 0 or an error number, as pthread_create() does. */
@@ -428,6 +467,7 @@ static long issue(struct wio_ctx *c, struct wio_req *r)
 	r->ctx = c;
 	r->done = 0;
 	c->busy++;
+	c->handoffs++;
 #ifdef WIRE_HAVE_URING
 	r->ring = c->u.on && wire__uring_issue(c, r);
 	if (!r->ring)
@@ -445,6 +485,11 @@ static long issue(struct wio_ctx *c, struct wio_req *r)
 	return r->ret;
 }
 
+unsigned long wire__io_handoffs(void)
+{
+	return tctx.handoffs;
+}
+
 void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r)
 {
 #ifdef WIRE_HAVE_URING
@@ -459,9 +504,18 @@ void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r)
 int wire_io_init_backend(int num_threads, const char *name)
 {
 	struct wio_ctx *c = &tctx;
-	int want, err;
+	const char *inl = getenv("WIRE_IO_INLINE");
+	int want, err, inline_on;
 	unsigned gen;
 
+	if (!inl || !*inl || strcmp(inl, "1") == 0)
+		inline_on = 1;
+	else if (strcmp(inl, "0") == 0)
+		inline_on = 0;
+	else {
+		errno = EINVAL;
+		return -1;
+	}
 	if (num_threads > WIRE_IO_MAX_THREADS) {
 		errno = EINVAL;
 		return -1;
@@ -521,6 +575,7 @@ int wire_io_init_backend(int num_threads, const char *name)
 		goto fail;
 	}
 	atomic_store(&backend, want);
+	atomic_store(&inline_reads, inline_on);
 	atomic_store_explicit(&live_gen, gen, memory_order_release);
 	pthread_mutex_unlock(&state_lock);
 	return 0;
@@ -571,17 +626,230 @@ void wire_io_shutdown(void)
 /* The calls.                                                          */
 
 /* Run @r: handed off from a wire, else the plain call on this thread. */
+static long plain(struct wio_req *r)
+{
+	perform(r);
+	if (r->ret == -1 && r->op != WIO_GETADDRINFO)
+		errno = r->err;
+	return r->ret;
+}
+
 static long run(struct wio_req *r)
 {
 	struct wio_ctx *c = enter();
 
-	if (!c) {
-		perform(r);
-		if (r->ret == -1 && r->op != WIO_GETADDRINFO)
-			errno = r->err;
-		return r->ret;
-	}
+	if (!c)
+		return plain(r);
 	return issue(c, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads: inline first.                                                */
+
+/* Most bytes one read(2) transfers (the kernel's MAX_RW_COUNT). */
+static size_t max_rw_count(void)
+{
+	static size_t max;
+
+	if (!max) {
+		long page = sysconf(_SC_PAGESIZE);
+		max = (size_t)INT_MAX & ~((size_t)(page > 0 ? page : 4096) - 1);
+	}
+	return max;
+}
+
+/*
+ * 1 if read @r, having read @n bytes inline of a larger request, must read
+ * on: a regular file not at its end, or a block device. There the short
+ * count only means the rest was not cached, where read(2) would have
+ * waited for it. A pipe, socket or terminal returns what it had, as
+ * read(2) does; so does a regular file at its end.
+ */
+static int must_read_on(const struct wio_req *r, size_t n)
+{
+	struct stat st;
+	off_t pos;
+
+	/* Fails only if another thread closed the fd meanwhile: then the
+	 * rest would fail too, and a partial read returns what it read. */
+	if (sys_fstat(r->fd, &st) != 0)
+		return 0;
+	if (S_ISBLK(st.st_mode))
+		return 1;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (r->op == WIO_PREAD || r->op == WIO_PREADV)
+		pos = r->off + (off_t)n;
+	else if ((pos = sys_lseek(r->fd, 0, SEEK_CUR)) < 0)
+		return 1; /* the backend finds out */
+	return pos < st.st_size;
+}
+
+/*
+ * Read the rest of @r, whose first @done bytes were read inline, through
+ * the backend, up to @want bytes in all (@total: the request's size).
+ * Returns the bytes read in all; a failing piece ends the read, as a
+ * partial read(2) would end.
+ */
+static size_t read_rest(struct wio_ctx *c, const struct wio_req *r, size_t done, size_t total,
+			size_t want)
+{
+	int vec = r->op == WIO_READV || r->op == WIO_PREADV;
+	int pos = r->op == WIO_PREAD || r->op == WIO_PREADV;
+	size_t skip = done; /* into entry k */
+	int k = 0;
+
+	while (done < want) {
+		struct wio_req p = {.fd = r->fd};
+		size_t piece;
+		long got;
+
+		if (vec) {
+			while (skip >= r->iov[k].iov_len) {
+				skip -= r->iov[k].iov_len;
+				k++;
+			}
+		}
+		if (!vec) {
+			p.op = pos ? WIO_PREAD : WIO_READ;
+			p.buf = (char *)r->buf + done;
+			p.len = piece = want - done;
+		} else if (skip == 0 && total == want) {
+			/* The remaining entries as they are. */
+			p.op = pos ? WIO_PREADV : WIO_READV;
+			p.iov = r->iov + k;
+			p.iovcnt = r->iovcnt - k;
+			piece = want - done;
+		} else {
+			/* The rest of entry k. */
+			p.op = pos ? WIO_PREAD : WIO_READ;
+			p.buf = (char *)r->iov[k].iov_base + skip;
+			piece = r->iov[k].iov_len - skip;
+			if (piece > want - done)
+				piece = want - done;
+			p.len = piece;
+		}
+		p.off = pos ? r->off + (off_t)done : 0;
+		got = issue(c, &p);
+		if (got <= 0)
+			break;
+		done += (size_t)got;
+		skip += (size_t)got;
+		if ((size_t)got < piece)
+			break;
+	}
+	return done;
+}
+
+/*
+ * A read (read, pread, readv, preadv) from a wire: first tried inline
+ * with preadv2(RWF_NOWAIT), handed off only when that cannot answer.
+ *
+ * - Not tried: a count of 0 (read(2) still checks the file: EISDIR for a
+ *   directory, where readv(2) returns 0), a negative offset (preadv2
+ *   reads -1 as "the file position" where pread(2) says EINVAL), and
+ *   files opened with O_DIRECT when the request could be a valid direct
+ *   read (length and offset multiples of 512): the kernel performs a
+ *   direct read even with RWF_NOWAIT, waiting for the device.
+ * - Handed off as it is when the try read nothing: EAGAIN (data not
+ *   cached, or none in the pipe or socket), EOPNOTSUPP (no RWF_NOWAIT for
+ *   this file, or this kernel), EINVAL (preadv2 may judge arguments or
+ *   flags differently), EINTR, EPERM and ENOSYS (a seccomp filter or an
+ *   emulator without preadv2; ENOSYS also stops further tries until the
+ *   next wire_io_init()). The backend then gives libc's exact answer.
+ * - Any other error (EBADF, ESPIPE, EFAULT, ECONNRESET, EIO, ...) is what
+ *   the read itself returned and is returned as it is: for a socket the
+ *   error is taken by the read, and asking again would not see it.
+ * - A short count from a regular file not at its end, or a block device,
+ *   means part of the range was not cached: the rest goes to the backend
+ *   and the call returns both parts (or the first part alone if the rest
+ *   fails, as a partial read returns). See must_read_on().
+ */
+static long read_call(struct wio_req *r)
+{
+	struct wio_ctx *c = enter();
+	struct iovec one;
+	const struct iovec *iov = &one;
+	int cnt = 1, saved, fl;
+	off_t off = -1;
+	size_t total, align;
+	ssize_t n;
+
+	if (!c)
+		return plain(r);
+	if (!atomic_load_explicit(&inline_reads, memory_order_relaxed))
+		return issue(c, r);
+#ifdef WIRE_HAVE_URING
+	/*
+	 * A read that can join a ring batch goes there: with SQEs queued
+	 * already or another wire ready to run (whose calls will queue), one
+	 * io_uring_enter carries the batch for less CPU per read than inline
+	 * calls. A read with no batch to join is tried inline.
+	 */
+	if (c->u.on && (c->u.unsubmitted || wire__self->run_head))
+		return issue(c, r);
+#endif
+	if (r->op == WIO_PREAD || r->op == WIO_PREADV) {
+		off = r->off;
+		if (off < 0)
+			return issue(c, r);
+	}
+	if (r->op == WIO_PREAD || r->op == WIO_READ) {
+		if (r->len == 0)
+			return issue(c, r);
+		one.iov_base = r->buf;
+		one.iov_len = r->len;
+		align = r->len;
+	} else {
+		iov = r->iov;
+		cnt = r->iovcnt;
+		/* The array is not read before the kernel has accepted it
+		 * (readv(2) says EFAULT for a bad one): any vector may be a
+		 * direct read, unless its count is refused anyway. */
+		align = cnt > 0 && cnt <= IOV_MAX ? 0 : 1;
+	}
+	saved = errno;
+	if (((align | (size_t)(off > 0 ? off : 0)) & 511) == 0) {
+		fl = sys_fcntl_getfl(r->fd);
+		if (fl == -1 || (fl & O_DIRECT)) {
+			errno = saved;
+			return issue(c, r);
+		}
+	}
+	n = sys_preadv2(r->fd, iov, cnt, off, RWF_NOWAIT);
+	if (n < 0) {
+		switch (errno) {
+		case ENOSYS:
+			atomic_store_explicit(&inline_reads, 0, memory_order_relaxed);
+			/* fallthrough */
+		case EAGAIN:
+		case EOPNOTSUPP:
+		case EINVAL:
+		case EINTR:
+		case EPERM:
+			errno = saved;
+			return issue(c, r);
+		}
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (iov == &one) {
+		total = r->len;
+	} else {
+		total = 0; /* saturating: only compared with MAX_RW_COUNT */
+		for (int i = 0; i < cnt; i++)
+			total =
+			    iov[i].iov_len > SIZE_MAX - total ? SIZE_MAX : total + iov[i].iov_len;
+	}
+	if ((size_t)n >= total || (size_t)n >= max_rw_count() || !must_read_on(r, (size_t)n)) {
+		errno = saved;
+		return n;
+	}
+	n = (ssize_t)read_rest(c, r, (size_t)n, total,
+			       total < max_rw_count() ? total : max_rw_count());
+	errno = saved;
+	return n;
 }
 
 static inline int needs_mode(int flags)
@@ -624,7 +892,7 @@ int wio_close(int fd)
 ssize_t wio_read(int fd, void *buf, size_t count)
 {
 	struct wio_req r = {.op = WIO_READ, .fd = fd, .buf = buf, .len = count};
-	return run(&r);
+	return read_call(&r);
 }
 
 ssize_t wio_write(int fd, const void *buf, size_t count)
@@ -636,7 +904,7 @@ ssize_t wio_write(int fd, const void *buf, size_t count)
 ssize_t wio_pread(int fd, void *buf, size_t count, off_t offset)
 {
 	struct wio_req r = {.op = WIO_PREAD, .fd = fd, .buf = buf, .len = count, .off = offset};
-	return run(&r);
+	return read_call(&r);
 }
 
 ssize_t wio_pwrite(int fd, const void *buf, size_t count, off_t offset)
@@ -649,7 +917,7 @@ ssize_t wio_pwrite(int fd, const void *buf, size_t count, off_t offset)
 ssize_t wio_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct wio_req r = {.op = WIO_READV, .fd = fd, .iov = iov, .iovcnt = iovcnt};
-	return run(&r);
+	return read_call(&r);
 }
 
 ssize_t wio_writev(int fd, const struct iovec *iov, int iovcnt)
@@ -662,7 +930,7 @@ ssize_t wio_preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 {
 	struct wio_req r = {
 	    .op = WIO_PREADV, .fd = fd, .iov = iov, .iovcnt = iovcnt, .off = offset};
-	return run(&r);
+	return read_call(&r);
 }
 
 ssize_t wio_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)

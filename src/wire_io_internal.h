@@ -101,6 +101,7 @@ struct wio_ctx {
 	unsigned gen;			     /* wire_io generation it belongs to */
 	_Atomic(struct wio_req *) done_list; /* completed by workers, LIFO */
 	unsigned busy;			     /* calls issued, not completed */
+	unsigned long handoffs;		     /* calls issued, ever (tests count them) */
 	wire_t *drainer;		     /* wire_io_shutdown() waiting for busy == 0 */
 #ifdef WIRE_HAVE_URING
 	struct wio_uring u;
@@ -118,6 +119,12 @@ static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
 		wire_resume(w);
 	}
 }
+
+/*
+ * Calls the calling thread has handed to a backend since its channel was
+ * set up (the inline reads are not counted). For tests.
+ */
+WIRE_INTERNAL unsigned long wire__io_handoffs(void);
 
 /*
  * Send @r (a ring request whose error may differ from libc's) to the pool
