@@ -21,8 +21,8 @@
  * (io_uring reports EINVAL where read(2) on a directory says EISDIR, and
  * EOPNOTSUPP for some files), the call is redone by the pool; those
  * errors mean nothing was done. Arguments whose meaning differs on the
- * ring (a negative offset, counts beyond what one SQE holds, fstat of a
- * negative fd) go to the pool from the start.
+ * ring (a negative offset, a count of 0 or beyond what one SQE holds,
+ * fstat of a negative fd) go to the pool from the start.
  */
 #ifdef WIRE_HAVE_URING
 
@@ -294,7 +294,9 @@ int wire__uring_issue(struct wio_ctx *c, struct wio_req *r)
 		queued(u);
 		return 1;
 	}
-	if (r->len > INT_MAX || !(u->ops & (1u << r->op)) || !(sqe = get_sqe(c)))
+	/* A count of 0: read(2) still asks the file (EISDIR for a directory),
+	 * the ring answers 0. */
+	if (r->len - 1 >= INT_MAX || !(u->ops & (1u << r->op)) || !(sqe = get_sqe(c)))
 		return 0;
 	sqe->opcode = (__u8)ring_op[r->op];
 	sqe->flags = 0;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -370,6 +371,41 @@ static void errors_body(void *arg)
 		SAME_ERROR(EINVAL, readv(fd, &iov, neg), wio_readv(fd, &iov, neg));
 	}
 	SAME_ERROR(EINVAL, preadv(fd, &iov, 1, -1), wio_preadv(fd, &iov, 1, -1));
+
+	/* Reads as the inline try sees them (see wire_io.c read_call). */
+	CHECK_EQ(pwrite(fd, buf, sizeof(buf), 0), sizeof(buf));
+	{
+		int p[2], wfd = open(path, O_WRONLY);
+		CHECK(wfd >= 0);
+		CHECK_EQ(pipe(p), 0);
+		SAME_ERROR(ESPIPE, pread(p[0], buf, 1, 0), wio_pread(p[0], buf, 1, 0));
+		SAME_ERROR(ESPIPE, preadv(p[0], &iov, 1, 0), wio_preadv(p[0], &iov, 1, 0));
+		SAME_ERROR(EBADF, pread(wfd, buf, 1, 0), wio_pread(wfd, buf, 1, 0));
+		SAME_ERROR(EBADF, readv(wfd, &iov, 1), wio_readv(wfd, &iov, 1));
+		SAME_ERROR(EBADF, read(p[1], buf, 1), wio_read(p[1], buf, 1));
+		SAME_ERROR(EINVAL, pread(fd, buf, 1, -2), wio_pread(fd, buf, 1, -2));
+		/* A count of 0 still checks the file; a vector of 0 does not. */
+		SAME_ERROR(EISDIR, pread(dfd, buf, 0, 0), wio_pread(dfd, buf, 0, 0));
+		SAME_ERROR(EISDIR, read(dfd, buf, 0), wio_read(dfd, buf, 0));
+		{
+			struct iovec none = {buf, 0};
+			CHECK_EQ(readv(dfd, &none, 1), 0);
+			CHECK_EQ(wio_readv(dfd, &none, 1), 0);
+		}
+		/* Bad addresses (valgrind would report the call itself). */
+		if (!test_under_valgrind()) {
+			volatile uintptr_t bad = 16;
+			SAME_ERROR(EFAULT, pread(fd, (void *)bad, 8, 0),
+				   wio_pread(fd, (void *)bad, 8, 0));
+			SAME_ERROR(EFAULT, readv(fd, (struct iovec *)bad, 1),
+				   wio_readv(fd, (struct iovec *)bad, 1));
+			SAME_ERROR(EFAULT, preadv(fd, (struct iovec *)bad, 1, 0),
+				   wio_preadv(fd, (struct iovec *)bad, 1, 0));
+		}
+		close(p[0]);
+		close(p[1]);
+		close(wfd);
+	}
 	SAME_ERROR(EBADF, pwritev(-1, &iov, 1, 0), wio_pwritev(-1, &iov, 1, 0));
 	SAME_ERROR(EBADF, writev(rfd, &iov, 1), wio_writev(rfd, &iov, 1));
 
@@ -944,4 +980,496 @@ TEST(submit_failure_retried_uring)
 	start("uring");
 	run_wire(submit_retry_body, NULL);
 	finish();
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads tried inline (preadv2 with RWF_NOWAIT) before a hand-off.     */
+
+/* Calls the calling thread handed to a backend (src/wire_io.c). */
+WIRE_INTERNAL unsigned long wire__io_handoffs(void);
+
+/*
+ * preadv2() as the library sees it in this program: the real system call,
+ * counted. With hook_short set, a RWF_NOWAIT read returns at most that
+ * many bytes, as when only the start of the range is cached; hook_dup_fd
+ * >= 0 is then dup2()ed over the fd, making the rest of the read fail.
+ */
+static int hook_tries;
+static size_t hook_short;
+static int hook_dup_fd = -1;
+
+ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)
+{
+	struct iovec cut[8];
+	long ret;
+
+	hook_tries++;
+	if (hook_short && (flags & RWF_NOWAIT) && iovcnt > 0 && iovcnt <= 8) {
+		size_t left = hook_short;
+		int n = 0;
+
+		while (n < iovcnt && left) {
+			cut[n] = iov[n];
+			if (cut[n].iov_len > left)
+				cut[n].iov_len = left;
+			left -= cut[n].iov_len;
+			n++;
+		}
+		iov = cut;
+		iovcnt = n;
+	}
+	ret = syscall(SYS_preadv2, fd, iov, iovcnt, (long)offset,
+		      (long)((unsigned long long)offset >> 32), flags);
+	if (ret > 0 && hook_short && hook_dup_fd >= 0)
+		CHECK_EQ(dup2(hook_dup_fd, fd), fd);
+	return ret;
+}
+
+#define DATA_SIZE 10000
+
+static char data[DATA_SIZE];
+static int data_fd;
+
+/* A file of DATA_SIZE pattern bytes, written through the page cache. */
+static void make_data_file(void)
+{
+	char path[300];
+
+	path_in_dir(path, sizeof(path), "data");
+	fill_pattern(data, sizeof(data), 7);
+	data_fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(data_fd >= 0);
+	CHECK_EQ(pwrite(data_fd, data, sizeof(data), 0), DATA_SIZE);
+}
+
+/* Expect the calls since the marks: @tries inline tries, @handoffs hand-offs. */
+static int mark_tries;
+static unsigned long mark_handoffs;
+
+static void mark(void)
+{
+	mark_tries = hook_tries;
+	mark_handoffs = wire__io_handoffs();
+}
+
+#define CHECK_CALLS(tries, handoffs)                                                               \
+	do {                                                                                       \
+		CHECK_EQ(hook_tries - mark_tries, tries);                                          \
+		CHECK_EQ(wire__io_handoffs() - mark_handoffs, handoffs);                           \
+		mark();                                                                            \
+	} while (0)
+
+/* Each read variant once, all served from the page cache. */
+static void read_each_variant(void)
+{
+	char buf[DATA_SIZE], a[1000], b[3096];
+	struct iovec iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, 100), 4096);
+	CHECK(memcmp(buf, data + 100, 4096) == 0);
+	CHECK_EQ(lseek(data_fd, 5000, SEEK_SET), 5000);
+	CHECK_EQ(wio_read(data_fd, buf, 3000), 3000);
+	CHECK(memcmp(buf, data + 5000, 3000) == 0);
+	CHECK_EQ(lseek(data_fd, 0, SEEK_CUR), 8000);
+	CHECK_EQ(wio_preadv(data_fd, iov, 2, 2000), 4096);
+	CHECK(memcmp(a, data + 2000, 1000) == 0 && memcmp(b, data + 3000, 3096) == 0);
+	CHECK_EQ(lseek(data_fd, 10, SEEK_SET), 10);
+	CHECK_EQ(wio_readv(data_fd, iov, 2), 4096);
+	CHECK(memcmp(a, data + 10, 1000) == 0 && memcmp(b, data + 1010, 3096) == 0);
+	CHECK_EQ(lseek(data_fd, 0, SEEK_CUR), 4106);
+	/* Reading the end: a short count at EOF is the answer, then 0. */
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, DATA_SIZE - 96), 96);
+	CHECK(memcmp(buf, data + DATA_SIZE - 96, 96) == 0);
+	CHECK_EQ(lseek(data_fd, DATA_SIZE - 50, SEEK_SET), DATA_SIZE - 50);
+	CHECK_EQ(wio_read(data_fd, buf, 4096), 50);
+	CHECK_EQ(wio_read(data_fd, buf, 4096), 0);
+}
+
+static int other_ran;
+
+static void other_wire(void *arg)
+{
+	(void)arg;
+	other_ran = 1;
+}
+
+static void inline_body(void *arg)
+{
+	const char *backend = arg;
+	static char s[STACK];
+	static wire_t w;
+	char buf[64];
+
+	mark();
+	read_each_variant();
+	/* Seven reads, each one inline try, no hand-off, no switch. */
+	CHECK_CALLS(7, 0);
+	CHECK_EQ(other_ran, 0);
+
+	/* A read with another wire ready: the ring batches it. */
+	wire_init(&w, "other", other_wire, NULL, s, STACK);
+	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(memcmp(buf, data, sizeof(buf)) == 0);
+	if (strcmp(backend, "uring") == 0)
+		CHECK_CALLS(0, 1);
+	else
+		CHECK_CALLS(1, 0);
+	wire_yield();
+	CHECK_EQ(other_ran, 1);
+
+	/* Reads of nothing and negative offsets go to the backend as they are. */
+	CHECK_EQ(wio_pread(data_fd, buf, 0, 0), 0);
+	CHECK_EQ(wio_read(data_fd, buf, 0), 0);
+	errno = 0;
+	CHECK_EQ(wio_pread(data_fd, buf, 1, -1), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_CALLS(0, 3);
+}
+
+static void inline_off_body(void *arg)
+{
+	(void)arg;
+	mark();
+	read_each_variant();
+	CHECK_CALLS(0, 7);
+}
+
+static void inline_test(const char *backend)
+{
+	start(backend);
+	make_data_file();
+	other_ran = 0;
+	run_wire(inline_body, (void *)backend);
+	wire_io_shutdown();
+
+	/* WIRE_IO_INLINE=0: every read handed off. */
+	setenv("WIRE_IO_INLINE", "0", 1);
+	CHECK_EQ(wire_io_init_backend(2, backend), 0);
+	run_wire(inline_off_body, NULL);
+	wire_io_shutdown();
+	setenv("WIRE_IO_INLINE", "yes", 1);
+	errno = 0;
+	CHECK_EQ(wire_io_init_backend(2, backend), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	unsetenv("WIRE_IO_INLINE");
+	CHECK_EQ(wire_io_init_backend(2, backend), 0);
+	close(data_fd);
+	finish();
+}
+
+TEST(cached_reads_inline_threads)
+{
+	inline_test("threads");
+}
+
+TEST(cached_reads_inline_uring)
+{
+	inline_test("uring");
+}
+
+/* What the try cannot answer goes to the backend; its own errors do not. */
+static void fallback_body(void *arg)
+{
+	static const int handed[] = {EAGAIN, EOPNOTSUPP, EINVAL, EINTR, EPERM};
+	char buf[4096];
+	int p[2];
+
+	(void)arg;
+	mark();
+	for (unsigned i = 0; i < sizeof(handed) / sizeof(handed[0]); i++) {
+		wire__fault_set(WIRE_SYS_PREADV2, 1, handed[i]);
+		memset(buf, 0, sizeof(buf));
+		CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 1000), sizeof(buf));
+		CHECK(memcmp(buf, data + 1000, sizeof(buf)) == 0);
+		CHECK_EQ(wire__fault_armed, 0);
+		CHECK_CALLS(0, 1); /* the fault stood in for the try */
+	}
+	/* The fd's flags unknown (O_DIRECT?): not tried. */
+	wire__fault_set(WIRE_SYS_FCNTL, 1, EBADF);
+	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(memcmp(buf, data, sizeof(buf)) == 0);
+	CHECK_CALLS(0, 1);
+	/* Any other error is the read's own answer. */
+	wire__fault_set(WIRE_SYS_PREADV2, 1, EIO);
+	errno = 0;
+	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 0), -1);
+	CHECK_EQ(errno, EIO);
+	CHECK_CALLS(0, 0);
+
+	/* A pipe: an empty one is waited for by the backend, data once only. */
+	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(write(p[1], "xyz", 3), 3);
+	wire__fault_set(WIRE_SYS_PREADV2, 1, EAGAIN);
+	CHECK_EQ(wio_read(p[0], buf, sizeof(buf)), 3);
+	CHECK(memcmp(buf, "xyz", 3) == 0);
+	CHECK_CALLS(0, 1);
+	close(p[0]);
+	close(p[1]);
+
+	/* ENOSYS (no preadv2 here): no more tries until the next init. */
+	wire__fault_set(WIRE_SYS_PREADV2, 1, ENOSYS);
+	CHECK_EQ(wio_pread(data_fd, buf, 100, 0), 100);
+	CHECK_EQ(wio_pread(data_fd, buf, 100, 200), 100);
+	CHECK(memcmp(buf, data + 200, 100) == 0);
+	CHECK_CALLS(0, 2);
+}
+
+static void tries_again_body(void *arg)
+{
+	char buf[100];
+
+	(void)arg;
+	mark();
+	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK_CALLS(1, 0);
+}
+
+static void fallback_test(const char *backend)
+{
+	start(backend);
+	make_data_file();
+	run_wire(fallback_body, NULL);
+	wire_io_shutdown();
+	CHECK_EQ(wire_io_init_backend(2, backend), 0);
+	run_wire(tries_again_body, NULL);
+	close(data_fd);
+	finish();
+}
+
+TEST(inline_failures_fall_back_threads)
+{
+	fallback_test("threads");
+}
+
+TEST(inline_failures_fall_back_uring)
+{
+	fallback_test("uring");
+}
+
+/* A short inline read of a file not at its end reads on in the backend. */
+static void short_body(void *arg)
+{
+	char buf[DATA_SIZE], a[1500], b[2000], c[596];
+	struct iovec iov[3] = {{a, sizeof(a)}, {b, sizeof(b)}, {c, sizeof(c)}};
+	int dfd;
+
+	(void)arg;
+	mark();
+	hook_short = 1000;
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, 10), 4096);
+	CHECK(memcmp(buf, data + 10, 4096) == 0);
+	CHECK_CALLS(1, 1);
+	/* At the file position: the rest follows from where the try left it. */
+	CHECK_EQ(lseek(data_fd, 300, SEEK_SET), 300);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(wio_read(data_fd, buf, 4096), 4096);
+	CHECK(memcmp(buf, data + 300, 4096) == 0);
+	CHECK_EQ(lseek(data_fd, 0, SEEK_CUR), 4396);
+	CHECK_CALLS(1, 1);
+	/* Vectors: the rest of the cut entry, then the remaining entries. */
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	memset(c, 0, sizeof(c));
+	CHECK_EQ(wio_preadv(data_fd, iov, 3, 5000), 4096);
+	CHECK(memcmp(a, data + 5000, 1500) == 0 && memcmp(b, data + 6500, 2000) == 0 &&
+	      memcmp(c, data + 8500, 596) == 0);
+	CHECK_CALLS(1, 2);
+	/* Cut at an entry's end: one hand-off for the remaining entries. */
+	hook_short = 1500;
+	CHECK_EQ(lseek(data_fd, 4000, SEEK_SET), 4000);
+	memset(b, 0, sizeof(b));
+	CHECK_EQ(wio_readv(data_fd, iov, 3), 4096);
+	CHECK(memcmp(a, data + 4000, 1500) == 0 && memcmp(b, data + 5500, 2000) == 0 &&
+	      memcmp(c, data + 7500, 596) == 0);
+	CHECK_EQ(lseek(data_fd, 0, SEEK_CUR), 8096);
+	CHECK_CALLS(1, 1);
+	/* The rest reaches the end: both parts, as pread would return. */
+	hook_short = 500;
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, DATA_SIZE - 1000), 1000);
+	CHECK(memcmp(buf, data + DATA_SIZE - 1000, 1000) == 0);
+	CHECK_CALLS(1, 1);
+	/* Short because the file ends there: no hand-off. */
+	hook_short = 2000;
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, DATA_SIZE - 2000), 2000);
+	CHECK_EQ(lseek(data_fd, DATA_SIZE - 2000, SEEK_SET), DATA_SIZE - 2000);
+	CHECK_EQ(wio_read(data_fd, buf, 4096), 2000);
+	CHECK_CALLS(2, 0);
+	/* The position unknown: the backend reads on (and finds the end). */
+	CHECK_EQ(lseek(data_fd, DATA_SIZE - 2000, SEEK_SET), DATA_SIZE - 2000);
+	wire__fault_set(WIRE_SYS_LSEEK, 1, EBADF);
+	CHECK_EQ(wio_read(data_fd, buf, 4096), 2000);
+	CHECK(memcmp(buf, data + DATA_SIZE - 2000, 2000) == 0);
+	CHECK_CALLS(1, 1);
+	/* The type unknown (the fd closed meanwhile): what was read. */
+	wire__fault_set(WIRE_SYS_FSTAT, 1, EBADF);
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, 0), 2000);
+	CHECK(memcmp(buf, data, 2000) == 0);
+	CHECK_CALLS(1, 0);
+	/*
+	 * The rest fails (the fd is the same file, now write-only): the part
+	 * read is the result, errno untouched.
+	 */
+	hook_short = 1000;
+	dfd = dup(data_fd);
+	CHECK(dfd >= 0);
+	{
+		char path[300];
+		path_in_dir(path, sizeof(path), "data");
+		hook_dup_fd = open(path, O_WRONLY);
+		CHECK(hook_dup_fd >= 0);
+	}
+	errno = 1234;
+	CHECK_EQ(wio_pread(data_fd, buf, 4096, 0), 1000);
+	CHECK_EQ(errno, 1234);
+	CHECK(memcmp(buf, data, 1000) == 0);
+	CHECK_CALLS(1, 1);
+	close(hook_dup_fd);
+	hook_dup_fd = -1;
+	CHECK_EQ(dup2(dfd, data_fd), data_fd);
+	close(dfd);
+	/* A pipe's short count is its answer: no waiting for more. */
+	{
+		int p[2];
+		CHECK_EQ(pipe(p), 0);
+		CHECK_EQ(write(p[1], "0123456789", 10), 10);
+		hook_short = 4;
+		CHECK_EQ(wio_read(p[0], buf, sizeof(buf)), 4);
+		hook_short = 0;
+		CHECK_EQ(wio_read(p[0], buf + 4, sizeof(buf)), 6);
+		CHECK(memcmp(buf, "0123456789", 10) == 0);
+		CHECK_CALLS(2, 0);
+		close(p[0]);
+		close(p[1]);
+	}
+	hook_short = 0;
+}
+
+static void short_test(const char *backend)
+{
+	start(backend);
+	make_data_file();
+	run_wire(short_body, NULL);
+	hook_short = 0;
+	close(data_fd);
+	finish();
+}
+
+TEST(short_inline_read_completed_threads)
+{
+	short_test("threads");
+}
+
+TEST(short_inline_read_completed_uring)
+{
+	short_test("uring");
+}
+
+/*
+ * A pipe or a FIFO: data there is read at once, and once only; an empty
+ * one parks only the reading wire until a writer writes. (An anonymous
+ * pipe takes RWF_NOWAIT; a named FIFO may say EOPNOTSUPP, kernel 6.18
+ * does, and is then handed off even with data there.)
+ */
+static int fifo_fd, fifo_named, fifo_ticks, fifo_ticks_at_read;
+static char fifo_got[16];
+
+static void fifo_inline_ticker(void *arg)
+{
+	int wfd = (int)(long)arg;
+
+	for (int i = 0; i < 5; i++) {
+		wire_sleep_ns(2000000);
+		fifo_ticks++;
+	}
+	CHECK_EQ(write(wfd, "de", 2), 2);
+}
+
+static void fifo_inline_reader(void *arg)
+{
+	static char stack[STACK];
+	static wire_t t;
+
+	mark();
+	/* "abc" is there: 3 bytes at once, no waiting for 16. */
+	CHECK_EQ(wio_read(fifo_fd, fifo_got, sizeof(fifo_got)), 3);
+	CHECK(memcmp(fifo_got, "abc", 3) == 0);
+	CHECK_EQ(hook_tries - mark_tries, 1);
+	if (fifo_named)
+		CHECK_RANGE(wire__io_handoffs() - mark_handoffs, 0, 1);
+	else
+		CHECK_EQ(wire__io_handoffs() - mark_handoffs, 0);
+	mark();
+	/* Empty: handed off; the ticker runs meanwhile. */
+	wire_init(&t, "ticker", fifo_inline_ticker, arg, stack, STACK);
+	CHECK_EQ(wio_read(fifo_fd, fifo_got, sizeof(fifo_got)), 2);
+	fifo_ticks_at_read = fifo_ticks;
+	CHECK(memcmp(fifo_got, "de", 2) == 0);
+	/* Tried on the threads; with the ticker ready, the ring takes it. */
+	CHECK_EQ(hook_tries - mark_tries, strcmp(wire_io_backend(), "uring") == 0 ? 0 : 1);
+	CHECK_EQ(wire__io_handoffs() - mark_handoffs, 1);
+	CHECK_EQ(t.state, WIRE_DONE);
+}
+
+static void fifo_inline_test(const char *backend, int named)
+{
+	static char s1[STACK];
+	static wire_t r;
+	char path[300], rest[4];
+	int wfd;
+
+	start(backend);
+	fifo_named = named;
+	if (named) {
+		path_in_dir(path, sizeof(path), "fifo");
+		CHECK_EQ(mkfifo(path, 0600), 0);
+		fifo_fd = open(path, O_RDONLY | O_NONBLOCK);
+		CHECK(fifo_fd >= 0);
+		wfd = open(path, O_WRONLY);
+		CHECK(wfd >= 0);
+		/* A blocking reader, as most programs open a FIFO. */
+		CHECK_EQ(fcntl(fifo_fd, F_SETFL, 0), 0);
+	} else {
+		int p[2];
+		CHECK_EQ(pipe(p), 0);
+		fifo_fd = p[0];
+		wfd = p[1];
+	}
+	CHECK_EQ(write(wfd, "abc", 3), 3);
+	fifo_ticks = 0;
+	fifo_ticks_at_read = -1;
+	wire_init(&r, "reader", fifo_inline_reader, (void *)(long)wfd, s1, STACK);
+	wire_thread_run();
+	CHECK_EQ(r.state, WIRE_DONE);
+	CHECK_EQ(fifo_ticks_at_read, 5);
+	/* Nothing was read twice, nothing lost: the FIFO is empty. */
+	CHECK_EQ(fcntl(fifo_fd, F_SETFL, O_NONBLOCK), 0);
+	errno = 0;
+	CHECK_EQ(read(fifo_fd, rest, sizeof(rest)), -1);
+	CHECK_EQ(errno, EAGAIN);
+	close(wfd);
+	close(fifo_fd);
+	finish();
+}
+
+TEST(pipe_read_inline_or_parked_threads)
+{
+	fifo_inline_test("threads", 0);
+}
+
+TEST(pipe_read_inline_or_parked_uring)
+{
+	fifo_inline_test("uring", 0);
+}
+
+TEST(fifo_read_inline_or_parked_threads)
+{
+	fifo_inline_test("threads", 1);
+}
+
+TEST(fifo_read_inline_or_parked_uring)
+{
+	fifo_inline_test("uring", 1);
 }
