@@ -21,6 +21,18 @@
  *   poller. The remaining calls (ftruncate, getaddrinfo, and any the
  *   running kernel lacks) go to the thread pool.
  *
+ * Reads (read, pread, readv, preadv) are first tried on the calling
+ * thread with preadv2(RWF_NOWAIT), which never waits for I/O: data in the
+ * page cache, or waiting in a pipe or socket, is returned at once for one
+ * system call, and the calling wire keeps running (as after a wire_fd read
+ * that finds data). Only what that cannot answer is handed to the
+ * backend; with io_uring, a read that can join a batch of other wires'
+ * calls goes to the ring directly. O_DIRECT files are always handed off.
+ * The result and errno stay those of the libc call: a read cut short
+ * because part of a file was not cached is completed by the backend. The
+ * environment variable WIRE_IO_INLINE=0 (read by wire_io_init()) turns
+ * the tries off, so that every read is handed off.
+ *
  * The backend is chosen at run time: the environment variable
  * WIRE_IO_BACKEND=threads|uring|auto (auto when unset) or
  * wire_io_init_backend(). "auto" uses io_uring when the library was built
@@ -57,7 +69,8 @@ extern "C" {
  * gets its completion channel (an eventfd, and a ring for "uring") at once,
  * other scheduler threads on their first wio_* call from a wire. Does not
  * block. Returns 0, or -1 with errno: EINVAL (num_threads above
- * WIRE_IO_MAX_THREADS, or an unknown WIRE_IO_BACKEND), EALREADY (already
+ * WIRE_IO_MAX_THREADS, an unknown WIRE_IO_BACKEND, or WIRE_IO_INLINE other
+ * than unset, empty, "0" or "1"), EALREADY (already
  * started), or the error of eventfd(), pthread_create() or, when "uring" is
  * demanded, io_uring_setup(). A failed call leaves nothing behind.
  */
@@ -91,7 +104,8 @@ void wire_io_shutdown(void);
 /*
  * The calls. Each mirrors the libc function of the same name without the
  * "wio_" prefix: same arguments, return value and errno. From a wire they
- * block only that wire.
+ * block only that wire; the reads do not park it at all when the data is
+ * there already (see above).
  */
 
 /* open(2); @mode (read when @flags has O_CREAT or O_TMPFILE) as in open. */
@@ -100,7 +114,14 @@ int wio_open(const char *pathname, int flags, ...);
 int wio_openat(int dirfd, const char *pathname, int flags, ...);
 /* close(2). */
 int wio_close(int fd);
-/* read(2), write(2): at the file position (or a pipe, socket ...). */
+/*
+ * read(2), write(2): at the file position (or a pipe, socket ...). One
+ * difference for read (and readv): when only the start of a regular
+ * file's range is cached, the call is two reads of the file position (the
+ * cached part, then the rest in the backend), so another reader of the
+ * same open file description at that moment may read in between; pread
+ * and preadv have no such case.
+ */
 ssize_t wio_read(int fd, void *buf, size_t count);
 ssize_t wio_write(int fd, const void *buf, size_t count);
 /* pread(2), pwrite(2). */

@@ -763,7 +763,10 @@ static size_t read_rest(struct wio_ctx *c, const struct wio_req *r, size_t done,
  * - A short count from a regular file not at its end, or a block device,
  *   means part of the range was not cached: the rest goes to the backend
  *   and the call returns both parts (or the first part alone if the rest
- *   fails, as a partial read returns). See must_read_on().
+ *   fails, as a partial read returns). See must_read_on(). For read and
+ *   readv these are two reads of the file position: another reader of the
+ *   same open file description can read in between (read(2) of a regular
+ *   file is atomic); documented in wire_io.h.
  */
 static long read_call(struct wio_req *r)
 {
