@@ -21,11 +21,12 @@
  *   poller. The remaining calls (ftruncate, getaddrinfo, and any the
  *   running kernel lacks) go to the thread pool.
  *
- * Reads (read, pread, readv, preadv) are first tried on the calling
- * thread with preadv2(RWF_NOWAIT), which never waits for I/O: data in the
- * page cache, or waiting in a pipe or socket, is returned at once for one
- * system call, and the calling wire keeps running (as after a wire_fd read
- * that finds data). Only what that cannot answer is handed to the
+ * Reads at an explicit offset (pread, preadv) are first tried on the
+ * calling thread with preadv2(RWF_NOWAIT), which never waits for I/O: data
+ * in the page cache is returned at once for one system call, and the
+ * calling wire keeps running (as after a wire_fd read that finds data).
+ * read and readv are always handed off: a try cut short would need a
+ * second read of the file position, which is not atomic as read(2) is. Only what that cannot answer is handed to the
  * backend; with io_uring, a read that can join a batch of other wires'
  * calls goes to the ring directly. O_DIRECT files are always handed off.
  * The result and errno stay those of the libc call: a read cut short

@@ -139,13 +139,6 @@ static inline int sys_fcntl_getfl(int fd)
 	return fcntl(fd, F_GETFL);
 }
 
-static inline off_t sys_lseek(int fd, off_t off, int whence)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_LSEEK))
-		return -1;
-	return lseek(fd, off, whence);
-}
-
 /* Returns 0 or an error number, as pthread_create() does. */
 static inline int sys_pthread_create(pthread_t *t, void *(*fn)(void *), void *arg)
 {
@@ -678,10 +671,7 @@ static int must_read_on(const struct wio_req *r, size_t n)
 		return 1;
 	if (!S_ISREG(st.st_mode))
 		return 0;
-	if (r->op == WIO_PREAD || r->op == WIO_PREADV)
-		pos = r->off + (off_t)n;
-	else if ((pos = sys_lseek(r->fd, 0, SEEK_CUR)) < 0)
-		return 1; /* the backend finds out */
+	pos = r->off + (off_t)n;
 	return pos < st.st_size;
 }
 
@@ -742,8 +732,9 @@ static size_t read_rest(struct wio_ctx *c, const struct wio_req *r, size_t done,
 }
 
 /*
- * A read (read, pread, readv, preadv) from a wire: first tried inline
- * with preadv2(RWF_NOWAIT), handed off only when that cannot answer.
+ * A read (read, pread, readv, preadv) from a wire: pread and preadv are
+ * first tried inline with preadv2(RWF_NOWAIT), handed off only when that
+ * cannot answer.
  *
  * - Not tried: a count of 0 (read(2) still checks the file: EISDIR for a
  *   directory, where readv(2) returns 0), a negative offset (preadv2
@@ -763,10 +754,7 @@ static size_t read_rest(struct wio_ctx *c, const struct wio_req *r, size_t done,
  * - A short count from a regular file not at its end, or a block device,
  *   means part of the range was not cached: the rest goes to the backend
  *   and the call returns both parts (or the first part alone if the rest
- *   fails, as a partial read returns). See must_read_on(). For read and
- *   readv these are two reads of the file position: another reader of the
- *   same open file description can read in between (read(2) of a regular
- *   file is atomic); documented in wire_io.h.
+ *   fails, as a partial read returns). See must_read_on().
  */
 static long read_call(struct wio_req *r)
 {
@@ -781,6 +769,16 @@ static long read_call(struct wio_req *r)
 	if (!c)
 		return plain(r);
 	if (!atomic_load_explicit(&inline_reads, memory_order_relaxed))
+		return issue(c, r);
+	/*
+	 * read and readv use the file position. A try cut short by the page
+	 * cache would have to be finished by a second read of the position,
+	 * and another reader of the same open file (another wire, while this
+	 * one waits for the rest) could move it in between: read(2) of a
+	 * regular file is atomic. Only pread and preadv, whose offset is
+	 * explicit, are tried inline.
+	 */
+	if (r->op == WIO_READ || r->op == WIO_READV)
 		return issue(c, r);
 #ifdef WIRE_HAVE_URING
 	/*
