@@ -28,8 +28,8 @@ typedef struct wire_list {
  * build does not use them, so objects compiled with other options agree.
  */
 typedef struct wire_coro {
-	void *sp;          /* saved stack pointer, valid while switched out */
-	void *stack;       /* lowest address of the stack */
+	void *sp;	   /* saved stack pointer, valid while switched out */
+	void *stack;	   /* lowest address of the stack */
 	size_t stack_size; /* bytes usable from stack upward */
 	void *asan_fake_stack;
 	void *tsan_fiber;
@@ -38,10 +38,10 @@ typedef struct wire_coro {
 
 /* Wire states. */
 enum wire_state {
-	WIRE_DONE = 0,   /* never started, or its entry returned: reusable */
-	WIRE_READY,      /* queued to run */
-	WIRE_RUNNING,    /* the current wire of its scheduler */
-	WIRE_SUSPENDED,  /* waiting for wire_resume() */
+	WIRE_DONE = 0,	/* never started, or its entry returned: reusable */
+	WIRE_READY,	/* queued to run */
+	WIRE_RUNNING,	/* the current wire of its scheduler */
+	WIRE_SUSPENDED, /* waiting for wire_resume() */
 };
 
 struct wire_thread;
@@ -50,7 +50,7 @@ typedef struct wire {
 	wire_coro_t coro;
 	struct wire *run_next; /* next in the run queue while ready */
 	wire_list_t link;      /* node in the suspended list while suspended */
-	int state;        /* enum wire_state */
+	int state;	       /* enum wire_state */
 	const char *name;
 	void (*entry)(void *);
 	void *arg;
@@ -67,10 +67,10 @@ typedef struct wire_timer {
 	struct wire_timer *child;
 	struct wire_timer *sibling;
 	struct wire_timer *prev; /* parent if first child, else left sibling */
-	int64_t deadline;        /* CLOCK_MONOTONIC, nanoseconds */
+	int64_t deadline;	 /* CLOCK_MONOTONIC, nanoseconds */
 	void (*fire)(struct wire_timer *);
 	struct wire_thread *thread; /* scheduler it was armed on */
-	int armed; /* nonzero while armed */
+	int armed;		    /* nonzero while armed */
 } wire_timer_t;
 
 /*
@@ -88,23 +88,23 @@ typedef struct wire_poller {
 
 /* Per-OS-thread scheduler state. Treat the fields as private. */
 typedef struct wire_thread {
-	wire_t *current;         /* running wire; NULL in the scheduler itself */
-	wire_t *run_head;        /* FIFO run queue: singly linked, */
-	wire_t **run_tailp;      /* appended at *run_tailp */
-	wire_list_t suspended;   /* suspended wires, for the deadlock report */
+	wire_t *current;       /* running wire; NULL in the scheduler itself */
+	wire_t *run_head;      /* FIFO run queue: singly linked, */
+	wire_t **run_tailp;    /* appended at *run_tailp */
+	wire_list_t suspended; /* suspended wires, for the deadlock report */
 	unsigned num_suspended;
-	unsigned poll_budget;    /* switches left before events are checked */
-	wire_coro_t sched;       /* context of wire_thread_run() */
-	wire_coro_t grave;       /* scratch context for a wire that is ending */
-	wire_timer_t *timers;    /* pairing heap root */
+	unsigned poll_budget;	  /* switches left before events are checked */
+	wire_coro_t sched;	  /* context of wire_thread_run() */
+	wire_coro_t grave;	  /* scratch context for a wire that is ending */
+	wire_timer_t *timers;	  /* pairing heap root */
 	wire_timer_t *tlist_head; /* timers armed in deadline order (see wire.c) */
 	wire_timer_t *tlist_tail;
 	unsigned num_timers;
 	wire_poller_t *poller;
-	int64_t now;             /* clock cached by the scheduler loop */
+	int64_t now; /* clock cached by the scheduler loop */
 	int report_deadlock;
 	int in_run;
-	int firing;              /* expired timers are being fired */
+	int firing; /* expired timers are being fired */
 } wire_thread_t;
 
 /*

@@ -26,13 +26,12 @@
  * in the page cache is returned at once for one system call, and the
  * calling wire keeps running (as after a wire_fd read that finds data).
  * read and readv are always handed off: a try cut short would need a
- * second read of the file position, which is not atomic as read(2) is. Only what that cannot answer is handed to the
- * backend; with io_uring, a read that can join a batch of other wires'
- * calls goes to the ring directly. O_DIRECT files are always handed off.
- * The result and errno stay those of the libc call: a read cut short
- * because part of a file was not cached is completed by the backend. The
- * environment variable WIRE_IO_INLINE=0 (read by wire_io_init()) turns
- * the tries off, so that every read is handed off.
+ * second read of the file position, which is not atomic as read(2) is. Only what that cannot answer
+ * is handed to the backend; with io_uring, a read that can join a batch of other wires' calls goes
+ * to the ring directly. O_DIRECT files are always handed off. The result and errno stay those of
+ * the libc call: a read cut short because part of a file was not cached is completed by the
+ * backend. The environment variable WIRE_IO_INLINE=0 (read by wire_io_init()) turns the tries off,
+ * so that every read is handed off.
  *
  * The backend is chosen at run time: the environment variable
  * WIRE_IO_BACKEND=threads|uring|auto (auto when unset) or

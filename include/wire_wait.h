@@ -18,14 +18,14 @@ extern "C" {
 #endif
 
 typedef struct wire_wait_list {
-	wire_list_t head;  /* chained waits, in chain order */
-	wire_t *waiter;    /* the wire parked in wire_list_wait(), or NULL */
+	wire_list_t head; /* chained waits, in chain order */
+	wire_t *waiter;	  /* the wire parked in wire_list_wait(), or NULL */
 } wire_wait_list_t;
 
 typedef struct wire_wait {
-	wire_list_t link;        /* node in list->head while chained */
-	wire_wait_list_t *list;  /* the list it is chained to, or NULL */
-	wire_t *waiter;          /* the wire parked in wire_wait_single(), or NULL */
+	wire_list_t link;	/* node in list->head while chained */
+	wire_wait_list_t *list; /* the list it is chained to, or NULL */
+	wire_t *waiter;		/* the wire parked in wire_wait_single(), or NULL */
 	int triggered;
 	int armed;
 } wire_wait_t;

@@ -21,7 +21,6 @@ __thread wire_coro_t *wire_coro_asan_from;
 
 #if defined(WIRE_CORO_UCONTEXT)
 
-
 /*
  * Portable fallback: ucontext starts a fresh context once, _setjmp and
  * _longjmp do every later switch. swapcontext would be simpler but costs a
@@ -81,8 +80,7 @@ static void __attribute__((noreturn, noinline)) start_fresh(struct coro_start *s
 	start_uc.uc_stack.ss_sp = st->stack;
 	start_uc.uc_stack.ss_size = (size_t)((char *)st - (char *)st->stack);
 	start_uc.uc_link = NULL;
-	makecontext(&start_uc, (void (*)(void))ucontext_entry, 2, (unsigned)p,
-		    (unsigned)(p >> 32));
+	makecontext(&start_uc, (void (*)(void))ucontext_entry, 2, (unsigned)p, (unsigned)(p >> 32));
 #ifdef WIRE_ASAN
 	/* This frame never returns: drop whatever it poisoned, or later frames
 	 * of the stack being left would run into it once it is resumed. */

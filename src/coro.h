@@ -74,7 +74,7 @@ static inline void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void 
 
 	sp[2] = (uint64_t)(uintptr_t)arg; /* r13 */
 	sp[3] = (uint64_t)(uintptr_t)fn;  /* r12 */
-	sp[5] = 0;                        /* rbp */
+	sp[5] = 0;			  /* rbp */
 	sp[6] = (uint64_t)(uintptr_t)wire_coro_trampoline;
 	return sp;
 }
@@ -89,9 +89,9 @@ static inline void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void 
 	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
 	uint64_t *sp = (uint64_t *)(top - 160);
 
-	sp[0] = (uint64_t)(uintptr_t)fn;                    /* x19 */
-	sp[1] = (uint64_t)(uintptr_t)arg;                   /* x20 */
-	sp[10] = 0;                                         /* x29 */
+	sp[0] = (uint64_t)(uintptr_t)fn;		    /* x19 */
+	sp[1] = (uint64_t)(uintptr_t)arg;		    /* x20 */
+	sp[10] = 0;					    /* x29 */
 	sp[11] = (uint64_t)(uintptr_t)wire_coro_trampoline; /* x30 */
 	return sp;
 }

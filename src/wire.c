@@ -165,7 +165,8 @@ void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
 	wire_thread_t *t = wire__self;
 
 	if (!t)
-		misuse("wire_timer_start_at", "no scheduler on this thread (call wire_thread_init)");
+		misuse("wire_timer_start_at",
+		       "no scheduler on this thread (call wire_thread_init)");
 	if (tm->armed) {
 		if (tm->thread != t)
 			misuse("wire_timer_start_at",
@@ -198,7 +199,8 @@ int wire_timer_stop(wire_timer_t *tm)
 	if (!tm->armed)
 		return 0;
 	if (tm->thread != wire__self)
-		misuse("wire_timer_stop", "the timer is armed on the scheduler of another OS thread");
+		misuse("wire_timer_stop",
+		       "the timer is armed on the scheduler of another OS thread");
 	timer_remove(tm->thread, tm);
 	return 1;
 }
@@ -436,7 +438,9 @@ void wire_thread_run(void)
 	}
 	t->in_run = 0;
 	if (t->num_suspended && t->report_deadlock) {
-		fprintf(stderr, "libwire: wire_thread_run: deadlock: nothing can wake the suspended wires\n");
+		fprintf(
+		    stderr,
+		    "libwire: wire_thread_run: deadlock: nothing can wake the suspended wires\n");
 		wire_thread_report_suspended();
 	}
 }
@@ -484,7 +488,8 @@ void wire_thread_set_deadlock_report(int enable)
 void wire_thread_set_poller(wire_poller_t *p)
 {
 	if (!wire__self)
-		misuse("wire_thread_set_poller", "no scheduler on this thread (call wire_thread_init)");
+		misuse("wire_thread_set_poller",
+		       "no scheduler on this thread (call wire_thread_init)");
 	wire__self->poller = p;
 }
 

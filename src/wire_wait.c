@@ -15,7 +15,8 @@ static wire_t *waiting_wire(const char *call)
 {
 	wire_t *w = wire__current();
 	if (!w) {
-		fprintf(stderr, "libwire: %s: called outside a wire (only a running wire can block)\n",
+		fprintf(stderr,
+			"libwire: %s: called outside a wire (only a running wire can block)\n",
 			call);
 		abort();
 	}
