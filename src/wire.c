@@ -23,7 +23,7 @@
 
 __thread wire_thread_t *wire__self __attribute__((tls_model("initial-exec")));
 
-static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
+void wire__misuse(const char *call, const char *what)
 {
 	fprintf(stderr, "libwire: %s: %s\n", call, what);
 	abort();
@@ -33,7 +33,7 @@ static void __attribute__((noreturn, cold)) misuse(const char *call, const char 
 static inline wire_t *current_or_die(wire_thread_t *t, const char *call)
 {
 	if (__builtin_expect(t == NULL || t->current == NULL, 0))
-		misuse(call, "called outside a wire (only a running wire can block)");
+		wire__misuse(call, "called outside a wire (only a running wire can block)");
 	return t->current;
 }
 
@@ -165,12 +165,12 @@ void wire_timer_start_at(wire_timer_t *tm, int64_t deadline_ns)
 	wire_thread_t *t = wire__self;
 
 	if (!t)
-		misuse("wire_timer_start_at",
-		       "no scheduler on this thread (call wire_thread_init)");
+		wire__misuse("wire_timer_start_at",
+			     "no scheduler on this thread (call wire_thread_init)");
 	if (tm->armed) {
 		if (tm->thread != t)
-			misuse("wire_timer_start_at",
-			       "the timer is armed on the scheduler of another OS thread");
+			wire__misuse("wire_timer_start_at",
+				     "the timer is armed on the scheduler of another OS thread");
 		timer_remove(t, tm);
 	}
 	if (t->firing && deadline_ns <= t->now)
@@ -199,8 +199,8 @@ int wire_timer_stop(wire_timer_t *tm)
 	if (!tm->armed)
 		return 0;
 	if (tm->thread != wire__self)
-		misuse("wire_timer_stop",
-		       "the timer is armed on the scheduler of another OS thread");
+		wire__misuse("wire_timer_stop",
+			     "the timer is armed on the scheduler of another OS thread");
 	timer_remove(tm->thread, tm);
 	return 1;
 }
@@ -337,7 +337,8 @@ void wire_resume(wire_t *w)
 		return;
 	t = w->thread;
 	if (__builtin_expect(t != wire__self, 0))
-		misuse("wire_resume", "the wire belongs to the scheduler of another OS thread");
+		wire__misuse("wire_resume",
+			     "the wire belongs to the scheduler of another OS thread");
 	unlink_node(&w->link);
 	t->num_suspended--;
 	w->state = WIRE_READY;
@@ -389,9 +390,10 @@ void wire_thread_run(void)
 	int polled;
 
 	if (!t)
-		misuse("wire_thread_run", "no scheduler on this thread (call wire_thread_init)");
+		wire__misuse("wire_thread_run",
+			     "no scheduler on this thread (call wire_thread_init)");
 	if (t->current || t->in_run)
-		misuse("wire_thread_run", "called from inside a wire");
+		wire__misuse("wire_thread_run", "called from inside a wire");
 	t->in_run = 1;
 	polled = 0;
 	for (;;) {
@@ -488,8 +490,8 @@ void wire_thread_set_deadlock_report(int enable)
 void wire_thread_set_poller(wire_poller_t *p)
 {
 	if (!wire__self)
-		misuse("wire_thread_set_poller",
-		       "no scheduler on this thread (call wire_thread_init)");
+		wire__misuse("wire_thread_set_poller",
+			     "no scheduler on this thread (call wire_thread_init)");
 	wire__self->poller = p;
 }
 

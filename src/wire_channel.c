@@ -33,22 +33,6 @@ struct sender {
 	int taken;
 };
 
-static void __attribute__((noreturn, cold)) outside_wire(const char *call)
-{
-	fprintf(stderr, "libwire: %s: called outside a wire (only a running wire can block)\n",
-		call);
-	abort();
-}
-
-static inline wire_t *blocking_wire(const char *call)
-{
-	wire_t *w = wire__current();
-
-	if (__builtin_expect(w == NULL, 0))
-		outside_wire(call);
-	return w;
-}
-
 static inline void unlink_node(wire_list_t *n)
 {
 	n->prev->next = n->next;
@@ -90,7 +74,7 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 	wire_list_t *n = c->receivers.next;
 	struct sender s;
 
-	s.wire = blocking_wire("wire_channel_send");
+	s.wire = wire__blocking_current("wire_channel_send");
 	if (n != &c->receivers) {
 		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
 		unlink_node(n);
@@ -145,7 +129,7 @@ static int __attribute__((noinline)) recv_blocking(wire_channel_t *c, void **msg
 {
 	wire_channel_receiver_t r;
 
-	r.wire = blocking_wire("wire_channel_recv_block");
+	r.wire = wire__blocking_current("wire_channel_recv_block");
 	r.wait = NULL;
 	r.state = RECV_QUEUED;
 	list_add_tail(&c->receivers, &r.link);

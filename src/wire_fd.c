@@ -76,12 +76,6 @@ static __thread struct fd_poller P;
 static unsigned gen_counter;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
-{
-	fprintf(stderr, "libwire: %s: %s\n", call, what);
-	abort();
-}
-
 /* ------------------------------------------------------------------ */
 /* Syscall seam.                                                       */
 
@@ -239,8 +233,8 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 
 	(void)p;
 	if (__builtin_expect(P.forked, 0))
-		misuse("wire_fd", "the epoll instance was inherited across fork(): call "
-				  "wire_thread_init() and wire_fd_init() in the child");
+		wire__misuse("wire_fd", "the epoll instance was inherited across fork(): call "
+					"wire_thread_init() and wire_fd_init() in the child");
 	if (timeout_ns < 0) {
 		if (P.nchained)
 			prune();
@@ -250,8 +244,9 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 	n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
 	if (n < 0) {
 		if (errno == EBADF || errno == EINVAL)
-			misuse("wire_fd", "epoll_wait failed: the poller's epoll fd was closed "
-					  "behind the library's back");
+			wire__misuse("wire_fd",
+				     "epoll_wait failed: the poller's epoll fd was closed "
+				     "behind the library's back");
 		return; /* EINTR or an injected fault: the scheduler calls again */
 	}
 	for (int i = 0; i < n; i++)
@@ -420,12 +415,10 @@ static void wait_timed_out(wire_timer_t *tm)
 /* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
 static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadline)
 {
-	wire_t *self = wire__current();
+	wire_t *self = wire__blocking_current(call);
 	unsigned bit = d ? READY_WRITE : READY_READ;
 	struct timed_parked tp;
 
-	if (__builtin_expect(!self, 0))
-		misuse(call, "called outside a wire (only a running wire can block)");
 	if (st->fd < 0) {
 		errno = EBADF;
 		return -1;
@@ -518,9 +511,7 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 
 int wire_fd_wait_msec(int msecs)
 {
-	if (__builtin_expect(!wire__current(), 0))
-		misuse("wire_fd_wait_msec",
-		       "called outside a wire (only a running wire can block)");
+	wire__blocking_current("wire_fd_wait_msec");
 	return wire_sleep_ns(msecs <= 0 ? 0 : (int64_t)msecs * 1000000);
 }
 

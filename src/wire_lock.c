@@ -19,27 +19,12 @@ struct lock_waiter {
 	int granted;
 };
 
-static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
-{
-	fprintf(stderr, "libwire: %s: %s\n", call, what);
-	abort();
-}
-
-static inline wire_t *blocking_wire(const char *call)
-{
-	wire_t *w = wire__current();
-
-	if (__builtin_expect(w == NULL, 0))
-		misuse(call, "called outside a wire (only a running wire can block)");
-	return w;
-}
-
 /* Queue the caller on @q and sleep until a releaser grants it. */
 static void block_on(wire_list_t *q, const char *call)
 {
 	struct lock_waiter me;
 
-	me.wire = blocking_wire(call);
+	me.wire = wire__blocking_current(call);
 	me.granted = 0;
 	list_add_tail(q, &me.link);
 	do
@@ -84,7 +69,7 @@ int wire_lock_try_take(wire_lock_t *l)
 void wire_lock_release(wire_lock_t *l)
 {
 	if (__builtin_expect(!l->locked, 0))
-		misuse("wire_lock_release", "the lock is not held");
+		wire__misuse("wire_lock_release", "the lock is not held");
 	if (l->waiters.next != &l->waiters) {
 		grant(l->waiters.next); /* stays locked: the waiter holds it now */
 		return;

@@ -42,12 +42,6 @@ struct pool_waiter {
 };
 _Static_assert(offsetof(struct pool_waiter, link) == 0, "give_back casts the node");
 
-static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
-{
-	fprintf(stderr, "libwire: %s: %s\n", call, what);
-	abort();
-}
-
 int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 		   unsigned stack_size)
 {
@@ -173,10 +167,7 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 	struct pool_waiter w;
 	wire_pool_entry_t *e;
 
-	w.wire = wire__current();
-	if (!w.wire)
-		misuse("wire_pool_alloc_block",
-		       "called outside a wire (only a running wire can block)");
+	w.wire = wire__blocking_current("wire_pool_alloc_block");
 	if (!pool || !entry_point) {
 		errno = EINVAL;
 		return NULL;

@@ -20,12 +20,6 @@ struct sem_waiter {
 	int granted;
 };
 
-static void __attribute__((noreturn, cold)) misuse(const char *call, const char *what)
-{
-	fprintf(stderr, "libwire: %s: %s\n", call, what);
-	abort();
-}
-
 void wire_sem_init(wire_sem_t *s, unsigned count)
 {
 	s->count = count;
@@ -40,9 +34,7 @@ void wire_sem_take(wire_sem_t *s)
 		s->count--;
 		return;
 	}
-	me.wire = wire__current();
-	if (!me.wire)
-		misuse("wire_sem_take", "called outside a wire (only a running wire can block)");
+	me.wire = wire__blocking_current("wire_sem_take");
 	me.granted = 0;
 	list_add_tail(&s->waiters, &me.link);
 	do
@@ -70,6 +62,6 @@ void wire_sem_release(wire_sem_t *s)
 		return;
 	}
 	if (s->count == UINT_MAX)
-		misuse("wire_sem_release", "the count would overflow");
+		wire__misuse("wire_sem_release", "the count would overflow");
 	s->count++;
 }

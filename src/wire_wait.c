@@ -11,18 +11,6 @@
 #include "list.h"
 #include "wire_internal.h"
 
-static wire_t *waiting_wire(const char *call)
-{
-	wire_t *w = wire__current();
-	if (!w) {
-		fprintf(stderr,
-			"libwire: %s: called outside a wire (only a running wire can block)\n",
-			call);
-		abort();
-	}
-	return w;
-}
-
 void wire_wait_init(wire_wait_t *w)
 {
 	list_init(&w->link);
@@ -57,7 +45,7 @@ void wire_wait_stop(wire_wait_t *w)
 
 void wire_wait_single(wire_wait_t *w)
 {
-	wire_t *self = waiting_wire("wire_wait_single");
+	wire_t *self = wire__blocking_current("wire_wait_single");
 
 	while (!w->triggered) {
 		w->waiter = self;
@@ -93,7 +81,7 @@ void wire_wait_unchain(wire_wait_t *w)
 
 wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 {
-	wire_t *self = waiting_wire("wire_list_wait");
+	wire_t *self = wire__blocking_current("wire_list_wait");
 
 	for (;;) {
 		for (wire_list_t *n = wl->head.next; n != &wl->head; n = n->next) {
@@ -112,7 +100,7 @@ int wire_wait_two(wire_wait_t *a, wire_wait_t *b)
 	wire_wait_list_t wl;
 	wire_wait_t *first;
 
-	waiting_wire("wire_wait_two");
+	wire__blocking_current("wire_wait_two");
 	wire_wait_list_init(&wl);
 	wire_wait_chain(&wl, a);
 	wire_wait_chain(&wl, b);

@@ -602,7 +602,7 @@ TEST(init_again_while_waiting_is_ebusy)
 	wire_thread_run();
 	CHECK_EQ(busy_ret, -1);
 	CHECK_EQ(busy_errno, EBUSY);
-	CHECK_STR_EQ(trace, "r"); /* the waiter was not lost */
+	CHECK_STR_EQ(trace, "r");    /* the waiter was not lost */
 	CHECK_EQ(wire_fd_init(), 0); /* idle now: a fresh instance is fine */
 	close(busy_fds[1]);
 }

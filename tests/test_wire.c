@@ -662,6 +662,7 @@ static void foreign_stop_child(void *arg)
 
 TEST(timer_stop_from_another_thread_aborts)
 {
-	EXPECT_ABORT(foreign_stop_child,
-		     "libwire: wire_timer_stop: the timer is armed on the scheduler of another OS thread");
+	EXPECT_ABORT(
+	    foreign_stop_child,
+	    "libwire: wire_timer_stop: the timer is armed on the scheduler of another OS thread");
 }
