@@ -7,7 +7,7 @@
 #include "coro.h"
 #include "wire.h"
 
-#define N 10000000
+#define N     10000000
 #define STACK (64 * 1024)
 
 static wire_coro_t main_ctx, other_ctx;
@@ -68,7 +68,8 @@ int main(void)
 	}
 	mb = bench_median(bare, runs);
 	ms = bench_median(sw, runs);
-	printf("W1 switch: %.2f ns/switch (bare context switch %.2f ns, ratio %.2fx; %d runs of %d switches)\n",
+	printf("W1 switch: %.2f ns/switch (bare context switch %.2f ns, ratio %.2fx; %d runs of %d "
+	       "switches)\n",
 	       ms, mb, ms / mb, runs, N);
 	return 0;
 }

@@ -117,7 +117,9 @@ int main(void)
 		perror("W7");
 		return 1;
 	}
-	memset(stacks, 0x5a, (size_t)N * STACK); /* fault every page in now (not 0: malloc+memset 0 may become calloc) */
+	memset(stacks, 0x5a,
+	       (size_t)N *
+		   STACK); /* fault every page in now (not 0: malloc+memset 0 may become calloc) */
 	for (int i = 0; i < runs; i++) {
 		w[i] = wires_ns_per_timer();
 		h[i] = heap_ns_per_timer();

@@ -139,4 +139,31 @@ static inline uint64_t tc_rng(void)
 	return tc_rng_state * 2685821657736338717ULL;
 }
 
+/*
+ * Fill @buf with at least @min bytes of a random mix of the @nvalid
+ * requests in @valid: most whole, some with a few bytes replaced, one
+ * piece in @noise_in pure noise. @buf must hold @min plus the longest
+ * request. Returns the length.
+ */
+static inline size_t tc_mangle(char *buf, size_t min, const char *const *valid, unsigned nvalid,
+			       unsigned noise_in)
+{
+	size_t len = 0;
+
+	while (len < min) {
+		const char *v = valid[tc_rng() % nvalid];
+		size_t vl = strlen(v);
+		if (tc_rng() % noise_in == 0) {
+			for (size_t i = 0; i < vl; i++)
+				buf[len + i] = (char)tc_rng();
+		} else {
+			memcpy(buf + len, v, vl);
+			for (int k = (int)(tc_rng() % 3); k > 0; k--)
+				buf[len + tc_rng() % vl] = (char)tc_rng();
+		}
+		len += vl;
+	}
+	return len;
+}
+
 #endif

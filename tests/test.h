@@ -27,7 +27,7 @@ void test_register(const char *name, test_fn fn);
 	static void test_##name(void)
 
 void test_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+    __attribute__((noreturn, format(printf, 3, 4)));
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
@@ -55,8 +55,9 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	do {                                                                                       \
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                             \
-			test_fail(__FILE__, __LINE__, "CHECK_STR_EQ(%s, %s) failed: \"%s\" != \"%s\"", \
-				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                \
+			test_fail(__FILE__, __LINE__,                                              \
+				  "CHECK_STR_EQ(%s, %s) failed: \"%s\" != \"%s\"", #a, #b,         \
+				  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                         \
 	} while (0)
 
 /* Check that @lo <= @v <= @hi. */
@@ -64,8 +65,9 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	do {                                                                                       \
 		long long v_ = (long long)(v), lo_ = (long long)(lo), hi_ = (long long)(hi);       \
 		if (v_ < lo_ || v_ > hi_)                                                          \
-			test_fail(__FILE__, __LINE__, "CHECK_RANGE(%s) failed: %lld not in [%lld, %lld]", \
-				  #v, v_, lo_, hi_);                                               \
+			test_fail(__FILE__, __LINE__,                                              \
+				  "CHECK_RANGE(%s) failed: %lld not in [%lld, %lld]", #v, v_, lo_, \
+				  hi_);                                                            \
 	} while (0)
 
 /* Skip the running test with a reason. */

@@ -539,7 +539,7 @@ static void ov_owner(void *arg)
 
 	(void)arg;
 	wire_wait_single(&ov_wait);
-	CHECK_EQ(wires[1].state, WIRE_READY); /* A was taken, */
+	CHECK_EQ(wires[1].state, WIRE_READY);	  /* A was taken, */
 	CHECK_EQ(wires[2].state, WIRE_SUSPENDED); /* B still waits */
 	CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
 	CHECK_PTR_EQ(m, val('b'));

@@ -667,21 +667,7 @@ static void body_random(void)
 	tc_rng_state = seed;
 	for (int it = 0; it < iters; it++) {
 		wire_net_t n;
-		size_t len = 0;
-
-		while (len < 300) {
-			const char *v = valid[tc_rng() % 3];
-			size_t vl = strlen(v);
-			if (tc_rng() % 3 == 0) {
-				for (size_t i = 0; i < vl; i++)
-					buf[len + i] = (char)tc_rng();
-			} else {
-				memcpy(buf + len, v, vl);
-				for (int k = (int)(tc_rng() % 3); k > 0; k--)
-					buf[len + tc_rng() % vl] = (char)tc_rng();
-			}
-			len += vl;
-		}
+		size_t len = tc_mangle(buf, 300, valid, 3, 3);
 		tc_connect(&n);
 		tc_send(&n, buf, len);
 		CHECK_EQ(shutdown(n.fds.fd, SHUT_WR), 0);

@@ -436,21 +436,7 @@ static void body_random(void)
 	tc_rng_state = seed;
 	for (int it = 0; it < iters; it++) {
 		wire_net_t n;
-		size_t len = 0;
-
-		while (len < 300) {
-			const char *v = valid[tc_rng() % 4];
-			size_t vl = strlen(v);
-			if (tc_rng() % 4 == 0) {
-				for (size_t i = 0; i < vl; i++)
-					buf[len + i] = (char)tc_rng();
-			} else {
-				memcpy(buf + len, v, vl);
-				for (int j = (int)(tc_rng() % 3); j > 0; j--)
-					buf[len + tc_rng() % vl] = (char)tc_rng();
-			}
-			len += vl;
-		}
+		size_t len = tc_mangle(buf, 300, valid, 4, 4);
 		tc_connect(&n);
 		tc_send(&n, buf, len);
 		CHECK_EQ(shutdown(n.fds.fd, SHUT_WR), 0);

@@ -112,8 +112,8 @@ void test_expect_abort(const char *file, int line, void (*fn)(void *), const cha
 	int status = test_run_child(fn, NULL, err, sizeof(err));
 
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		test_fail(file, line, "expected an abort with \"%s\", got status %#x and \"%s\"", msg,
-			  status, err);
+		test_fail(file, line, "expected an abort with \"%s\", got status %#x and \"%s\"",
+			  msg, status, err);
 	if (!strstr(err, msg))
 		test_fail(file, line, "expected \"%s\" in \"%s\"", msg, err);
 }

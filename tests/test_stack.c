@@ -57,7 +57,6 @@ static void no_core(void)
 	setrlimit(RLIMIT_CORE, &rl);
 }
 
-
 /*
  * Lines the library printed. An emulator (qemu-user in the aarch64 run)
  * adds its own line about the signal; only ours are counted.
