@@ -42,20 +42,32 @@ static inline void bench_yielder(void *arg)
 		wire_yield();
 }
 
-/* ns per switch of two wires yielding to each other (W1). */
-static inline double bench_yield_ns(long n)
+/*
+ * Run @a(@arg) and @b(@arg) as two wires on a fresh scheduler until both
+ * end; returns the nanoseconds it took. Aborts if a wire is left
+ * suspended (a benchmark that deadlocks must not print a figure).
+ */
+static inline int64_t bench_run_two(void (*a)(void *), void (*b)(void *), void *arg)
 {
 	static char s1[BENCH_STACK], s2[BENCH_STACK];
 	static wire_thread_t t;
-	static wire_t a, b;
+	static wire_t wa, wb;
 	int64_t t0;
 
 	wire_thread_init(&t);
-	wire_init(&a, "a", bench_yielder, (void *)(n / 2), s1, BENCH_STACK);
-	wire_init(&b, "b", bench_yielder, (void *)(n / 2), s2, BENCH_STACK);
+	wire_init(&wa, "a", a, arg, s1, BENCH_STACK);
+	wire_init(&wb, "b", b, arg, s2, BENCH_STACK);
 	t0 = bench_now_ns();
 	wire_thread_run();
-	return (double)(bench_now_ns() - t0) / (double)n;
+	if (wire_thread_suspended())
+		abort();
+	return bench_now_ns() - t0;
+}
+
+/* ns per switch of two wires yielding to each other (W1). */
+static inline double bench_yield_ns(long n)
+{
+	return (double)bench_run_two(bench_yielder, bench_yielder, (void *)(n / 2)) / (double)n;
 }
 
 #endif

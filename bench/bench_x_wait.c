@@ -36,21 +36,9 @@ static void side_b(void *arg)
 
 static double round_trip_ns(void)
 {
-	static char s1[BENCH_STACK], s2[BENCH_STACK];
-	static wire_thread_t t;
-	static wire_t a, b;
-	int64_t t0;
-
-	wire_thread_init(&t);
 	wire_wait_init(&wa);
 	wire_wait_init(&wb);
-	wire_init(&a, "a", side_a, (void *)(long)N, s1, BENCH_STACK);
-	wire_init(&b, "b", side_b, (void *)(long)N, s2, BENCH_STACK);
-	t0 = bench_now_ns();
-	wire_thread_run();
-	if (wire_thread_suspended())
-		abort();
-	return (double)(bench_now_ns() - t0) / N;
+	return (double)bench_run_two(side_a, side_b, (void *)(long)N) / N;
 }
 
 int main(void)
