@@ -70,6 +70,14 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 				  hi_);                                                            \
 	} while (0)
 
+/*
+ * The order of events in a test: test_mark() appends a character to
+ * test_trace (a NUL-terminated string); test_trace_reset() empties it.
+ */
+extern char test_trace[1024];
+void test_mark(char c);
+void test_trace_reset(void);
+
 /* Skip the running test with a reason. */
 void test_skip(const char *why) __attribute__((noreturn));
 

@@ -14,15 +14,6 @@ static wire_thread_t thread;
 static char stacks[NW][STACK];
 static wire_t wires[NW];
 static wire_channel_t ch;
-static char trace[256];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void spawn(int i, const char *name, void (*fn)(void *), void *arg)
 {
 	CHECK_PTR_EQ(wire_init(&wires[i], name, fn, arg, stacks[i], STACK), &wires[i]);
@@ -167,7 +158,7 @@ TEST(recv_nonblock_empty_and_outside_a_wire)
 static void fifo_sender(void *arg)
 {
 	wire_channel_send(&ch, arg);
-	mark((char)('0' + (uintptr_t)arg));
+	test_mark((char)('0' + (uintptr_t)arg));
 }
 
 static void fifo_collector(void *arg)
@@ -181,7 +172,7 @@ static void fifo_collector(void *arg)
 		CHECK_EQ(wire_channel_recv_block(&ch, &m), 0);
 		CHECK_PTR_EQ(m, val(i));
 	}
-	mark('r');
+	test_mark('r');
 }
 
 TEST(fifo_among_senders)
@@ -193,7 +184,7 @@ TEST(fifo_among_senders)
 	spawn(4, "collector", fifo_collector, NULL);
 	wire_thread_run();
 	/* Senders resume in the order they were served. */
-	CHECK_STR_EQ(trace, "r1234");
+	CHECK_STR_EQ(test_trace, "r1234");
 	CHECK(channel_empty(&ch));
 }
 
@@ -206,7 +197,7 @@ static void fifo_receiver(void *arg)
 
 	CHECK_EQ(wire_channel_recv_block(&ch, &m), 0);
 	received[i] = (uintptr_t)m;
-	mark((char)('a' + i));
+	test_mark((char)('a' + i));
 }
 
 static void fifo_distributor(void *arg)
@@ -216,7 +207,7 @@ static void fifo_distributor(void *arg)
 		CHECK_EQ(wires[i].state, WIRE_SUSPENDED);
 	for (uintptr_t i = 1; i <= 4; i++)
 		wire_channel_send(&ch, val(i * 10)); /* hand-off: never blocks */
-	mark('s');
+	test_mark('s');
 }
 
 TEST(fifo_among_receivers)
@@ -227,7 +218,7 @@ TEST(fifo_among_receivers)
 		spawn((int)i, "receiver", fifo_receiver, val(i));
 	spawn(4, "distributor", fifo_distributor, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "sabcd");
+	CHECK_STR_EQ(test_trace, "sabcd");
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(received[i], (i + 1) * 10);
 	CHECK(channel_empty(&ch));
@@ -269,9 +260,9 @@ static void select_receiver(void *arg)
 	wire_wait_list_init(&wl);
 	wire_wait_chain(&wl, &to.wait);
 	wire_wait_chain(&wl, &wc);
-	mark('w');
+	test_mark('w');
 	CHECK_PTR_EQ(wire_list_wait(&wl), &wc);
-	mark('W');
+	test_mark('W');
 	CHECK_EQ(wires[1].state, WIRE_SUSPENDED); /* the sender waits for the take */
 	CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
 	waited_msg = m;
@@ -288,17 +279,17 @@ static void select_receiver(void *arg)
 	CHECK(wc.triggered);
 	CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
 	CHECK_PTR_EQ(m, val(8));
-	mark('2');
+	test_mark('2');
 }
 
 static void select_sender(void *arg)
 {
 	(void)arg;
-	mark('s');
+	test_mark('s');
 	wire_channel_send(&ch, val(7));
-	mark('S');
+	test_mark('S');
 	wire_channel_send(&ch, val(8));
-	mark('T');
+	test_mark('T');
 }
 
 TEST(recv_wait_fired_by_sender)
@@ -309,7 +300,7 @@ TEST(recv_wait_fired_by_sender)
 	spawn(1, "sender", select_sender, NULL);
 	wire_thread_run();
 	CHECK_PTR_EQ(waited_msg, val(7));
-	CHECK_STR_EQ(trace, "wsWS2T");
+	CHECK_STR_EQ(test_trace, "wsWS2T");
 	CHECK_EQ(wire_thread_suspended(), 0);
 	CHECK(channel_empty(&ch));
 }
@@ -334,15 +325,15 @@ static void abandoning_receiver(void *arg)
 	memset(&rec, 0xa5, sizeof(rec));     /* any later use of it would crash */
 	wire_channel_recv_unwait(&ch, &rec); /* neither queued nor notified: no-op */
 	CHECK(channel_empty(&ch));
-	mark('a');
+	test_mark('a');
 }
 
 static void late_receiver(void *arg)
 {
 	(void)arg;
-	mark('l');
+	test_mark('l');
 	CHECK_EQ(wire_channel_recv_block(&ch, &late_msg), 0);
-	mark('L');
+	test_mark('L');
 }
 
 static void late_sender(void *arg)
@@ -350,9 +341,9 @@ static void late_sender(void *arg)
 	(void)arg;
 	wire_init(&wires[1], "late receiver", late_receiver, NULL, stacks[1], STACK);
 	wire_yield();
-	mark('s');
+	test_mark('s');
 	wire_channel_send(&ch, val(11));
-	mark('S');
+	test_mark('S');
 }
 
 static void abandon_starter(void *arg)
@@ -370,7 +361,7 @@ TEST(recv_wait_abandoned_leaves_no_trace)
 	spawn(0, "abandoning", abandoning_receiver, NULL);
 	spawn(3, "starter", abandon_starter, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "alsSL");
+	CHECK_STR_EQ(test_trace, "alsSL");
 	CHECK_PTR_EQ(late_msg, val(11));
 	CHECK_EQ(wire_thread_suspended(), 0);
 	CHECK(channel_empty(&ch));
@@ -388,14 +379,14 @@ static void pass_blocked(void *arg)
 {
 	(void)arg;
 	CHECK_EQ(wire_channel_recv_block(&ch, &pass_msg), 0);
-	mark('B');
+	test_mark('B');
 }
 
 static void pass_sender(void *arg)
 {
 	(void)arg;
 	wire_channel_send(&ch, val(21));
-	mark('S');
+	test_mark('S');
 }
 
 static void pass_armer(void *arg)
@@ -409,7 +400,7 @@ static void pass_armer(void *arg)
 	CHECK(pass_wait.triggered);
 	CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
 	CHECK_EQ(wires[2].state, WIRE_SUSPENDED);
-	mark('u');
+	test_mark('u');
 	wire_channel_recv_unwait(&ch, &pass_rec);
 	CHECK_EQ(wires[1].state, WIRE_READY);
 	CHECK_EQ(wires[2].state, WIRE_READY);
@@ -422,7 +413,7 @@ TEST(recv_unwait_after_notify_passes_sender_on)
 	wire_channel_init(&ch);
 	spawn(0, "armer", pass_armer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "uBS");
+	CHECK_STR_EQ(test_trace, "uBS");
 	CHECK_PTR_EQ(pass_msg, val(21));
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
@@ -524,13 +515,13 @@ static void ov_blocked(void *arg)
 {
 	(void)arg;
 	CHECK_EQ(wire_channel_recv_block(&ch, &ov_blocked_msg), 0);
-	mark('R');
+	test_mark('R');
 }
 
 static void ov_sender(void *arg)
 {
 	wire_channel_send(&ch, arg);
-	mark((char)(uintptr_t)arg);
+	test_mark((char)(uintptr_t)arg);
 }
 
 static void ov_owner(void *arg)
@@ -543,7 +534,7 @@ static void ov_owner(void *arg)
 	CHECK_EQ(wires[2].state, WIRE_SUSPENDED); /* B still waits */
 	CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
 	CHECK_PTR_EQ(m, val('b'));
-	mark('W');
+	test_mark('W');
 }
 
 TEST(later_sender_never_overtakes_a_notified_one)
@@ -558,7 +549,7 @@ TEST(later_sender_never_overtakes_a_notified_one)
 	spawn(3, "owner", ov_owner, NULL);
 	wire_thread_run();
 	CHECK_PTR_EQ(ov_blocked_msg, val('a'));
-	CHECK_STR_EQ(trace, "WRab");
+	CHECK_STR_EQ(test_trace, "WRab");
 	CHECK(channel_empty(&ch));
 	CHECK_EQ(wire_thread_suspended(), 0);
 }

@@ -71,26 +71,17 @@ TEST(sleep_duration_window)
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
-static char trace[64];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void zero_sleeper(void *arg)
 {
-	mark('a');
+	test_mark('a');
 	CHECK_EQ(wire_fd_wait_msec(*(int *)arg), 0);
-	mark('A');
+	test_mark('A');
 }
 
 static void other(void *arg)
 {
 	(void)arg;
-	mark('b');
+	test_mark('b');
 }
 
 TEST(sleep_nonpositive_yields_once)
@@ -104,7 +95,7 @@ TEST(sleep_nonpositive_yields_once)
 	spawn("other", other, NULL);
 	wire_thread_run();
 	/* Each sleeper lets the wires queued behind it run once, then goes on. */
-	CHECK_STR_EQ(trace, "ababAA");
+	CHECK_STR_EQ(test_trace, "ababAA");
 }
 
 static int sleepers_done;
@@ -191,7 +182,7 @@ static void pipe_reader(void *arg)
 	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
 	CHECK_EQ(read(pfd[0], &c, 1), -1);
 	CHECK_EQ(errno, EAGAIN);
-	mark('r');
+	test_mark('r');
 	for (;;) {
 		ssize_t r = read(pfd[0], got, sizeof(got));
 		if (r > 0) {
@@ -202,15 +193,15 @@ static void pipe_reader(void *arg)
 		CHECK_EQ(wire_fd_wait(&rstate), 0);
 	}
 	woke_after_ms = test_now_ms() - t0;
-	mark('R');
+	test_mark('R');
 }
 
 static void pipe_writer(void *arg)
 {
 	(void)arg;
-	mark('w');
+	test_mark('w');
 	wire_fd_wait_msec(30);
-	mark('W');
+	test_mark('W');
 	CHECK_EQ(write(pfd[1], "abc", 3), 3);
 }
 
@@ -222,7 +213,7 @@ TEST(pipe_read_readiness)
 	spawn("reader", pipe_reader, NULL);
 	spawn("writer", pipe_writer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "rwWR");
+	CHECK_STR_EQ(test_trace, "rwWR");
 	CHECK_STR_EQ(got, "abc");
 	CHECK_RANGE(woke_after_ms, 30, 30 + 60 * test_time_scale());
 	CHECK_EQ(wire_thread_suspended(), 0);
@@ -348,11 +339,11 @@ static void full_writer(void *arg)
 	(void)arg;
 	CHECK_EQ(wire_fd_mode_write(&wstate), 0);
 	fill(spair[0]);
-	mark('f');
+	test_mark('f');
 	t0 = test_now_ms();
 	CHECK_EQ(wire_fd_wait(&wstate), 0);
 	woke_after_ms = test_now_ms() - t0;
-	mark('F');
+	test_mark('F');
 	CHECK_EQ(write(spair[0], "z", 1), 1);
 }
 
@@ -360,7 +351,7 @@ static void slow_drainer(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(30);
-	mark('d');
+	test_mark('d');
 	drain(spair[1], filled);
 }
 
@@ -372,7 +363,7 @@ TEST(write_readiness_on_full_socket)
 	spawn("writer", full_writer, NULL);
 	spawn("drainer", slow_drainer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "fdF");
+	CHECK_STR_EQ(test_trace, "fdF");
 	CHECK_RANGE(woke_after_ms, 30, 30 + 60 * test_time_scale());
 }
 
@@ -445,9 +436,9 @@ static void rw_reader(void *arg)
 	char buf[4];
 	(void)arg;
 	CHECK_EQ(read(spair[0], buf, 1), -1);
-	mark('r');
+	test_mark('r');
 	CHECK_EQ(wire_fd_wait_read(&rstate), 0);
-	mark('R');
+	test_mark('R');
 	CHECK_EQ(read(spair[0], buf, sizeof(buf)), 1);
 	CHECK_EQ(buf[0], 'q');
 }
@@ -456,19 +447,19 @@ static void rw_writer(void *arg)
 {
 	(void)arg;
 	fill(spair[0]);
-	mark('w');
+	test_mark('w');
 	CHECK_EQ(wire_fd_wait_write(&rstate), 0);
-	mark('W');
+	test_mark('W');
 }
 
 static void rw_peer(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(20);
-	mark('d');
+	test_mark('d');
 	drain(spair[1], filled); /* wakes the writer only */
 	wire_fd_wait_msec(20);
-	mark('s');
+	test_mark('s');
 	CHECK_EQ(write(spair[1], "q", 1), 1); /* wakes the reader */
 }
 
@@ -482,7 +473,7 @@ TEST(reader_and_writer_on_one_fd)
 	spawn("writer", rw_writer, NULL);
 	spawn("peer", rw_peer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "rwdWsR");
+	CHECK_STR_EQ(test_trace, "rwdWsR");
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
@@ -492,9 +483,9 @@ static void hup_reader(void *arg)
 	(void)arg;
 	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
 	CHECK_EQ(read(pfd[0], &c, 1), -1);
-	mark('r');
+	test_mark('r');
 	CHECK_EQ(wire_fd_wait(&rstate), 0);
-	mark('R');
+	test_mark('R');
 	CHECK_EQ(read(pfd[0], &c, 1), 0); /* end of file */
 	/* A hang-up is sticky: the next wait returns at once. */
 	CHECK_EQ(wire_fd_wait(&rstate), 0);
@@ -505,7 +496,7 @@ static void hup_closer(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(20);
-	mark('c');
+	test_mark('c');
 	CHECK_EQ(close(pfd[1]), 0);
 }
 
@@ -517,7 +508,7 @@ TEST(hangup_wakes_waiter)
 	spawn("reader", hup_reader, NULL);
 	spawn("closer", hup_closer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "rcR");
+	CHECK_STR_EQ(test_trace, "rcR");
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
@@ -537,10 +528,10 @@ static void fin_reader(void *arg)
 	CHECK_EQ(wire_fd_mode_read(&fin_state), 0);
 	CHECK_EQ(wire_fd_wait(&fin_state), 0);
 	CHECK_EQ(read(fin_sv[0], buf, sizeof(buf)), 5); /* short read */
-	mark('r');
+	test_mark('r');
 	CHECK_EQ(wire_fd_wait(&fin_state), 0); /* must not hang */
 	CHECK_EQ(read(fin_sv[0], buf, sizeof(buf)), 0);
-	mark('R');
+	test_mark('R');
 	CHECK_EQ(wire_fd_close(&fin_state), 0);
 }
 
@@ -550,7 +541,7 @@ static void fin_sender(void *arg)
 	wire_fd_wait_msec(10); /* the reader is parked: one edge brings both */
 	CHECK_EQ(write(fin_sv[1], "hello", 5), 5);
 	CHECK_EQ(shutdown(fin_sv[1], SHUT_WR), 0);
-	mark('s');
+	test_mark('s');
 }
 
 TEST(data_and_end_of_stream_in_one_edge)
@@ -561,7 +552,7 @@ TEST(data_and_end_of_stream_in_one_edge)
 	spawn("reader", fin_reader, NULL);
 	spawn("sender", fin_sender, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "srR");
+	CHECK_STR_EQ(test_trace, "srR");
 	CHECK_EQ(wire_thread_suspended(), 0);
 	close(fin_sv[1]);
 }
@@ -589,7 +580,7 @@ static void ebusy_reader(void *arg)
 	wire_timer_start_at(&busy_timer, wire_now_ns() + 5000000);
 	CHECK_EQ(wire_fd_wait(&busy_state), 0);
 	CHECK_EQ(read(busy_fds[0], &c, 1), 1);
-	mark('r');
+	test_mark('r');
 	CHECK_EQ(wire_fd_close(&busy_state), 0);
 }
 
@@ -602,8 +593,8 @@ TEST(init_again_while_waiting_is_ebusy)
 	wire_thread_run();
 	CHECK_EQ(busy_ret, -1);
 	CHECK_EQ(busy_errno, EBUSY);
-	CHECK_STR_EQ(trace, "r");    /* the waiter was not lost */
-	CHECK_EQ(wire_fd_init(), 0); /* idle now: a fresh instance is fine */
+	CHECK_STR_EQ(test_trace, "r"); /* the waiter was not lost */
+	CHECK_EQ(wire_fd_init(), 0);   /* idle now: a fresh instance is fine */
 	close(busy_fds[1]);
 }
 
@@ -612,9 +603,9 @@ static void err_writer(void *arg)
 	(void)arg;
 	CHECK_EQ(wire_fd_mode_write(&wstate), 0);
 	fill(pfd[1]);
-	mark('w');
+	test_mark('w');
 	CHECK_EQ(wire_fd_wait(&wstate), 0);
-	mark('W');
+	test_mark('W');
 	CHECK_EQ(write(pfd[1], "x", 1), -1); /* the error is reported by the I/O */
 	CHECK_EQ(errno, EPIPE);
 	CHECK_EQ(wire_fd_close(&wstate), 0);
@@ -624,7 +615,7 @@ static void err_closer(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(20);
-	mark('c');
+	test_mark('c');
 	CHECK_EQ(close(pfd[0]), 0); /* EPOLLERR on the write end */
 }
 
@@ -637,7 +628,7 @@ TEST(error_wakes_waiter)
 	spawn("writer", err_writer, NULL);
 	spawn("closer", err_closer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "wcW");
+	CHECK_STR_EQ(test_trace, "wcW");
 }
 
 /* wire_fd_close() wakes every waiter, and the fd number's next user sees no stale events. */
@@ -646,10 +637,10 @@ static int close_results[2], close_errnos[2];
 static void close_waiter(void *arg)
 {
 	int d = (int)(long)arg;
-	mark(d ? 'w' : 'r');
+	test_mark(d ? 'w' : 'r');
 	close_results[d] = d ? wire_fd_wait_write(&rstate) : wire_fd_wait_read(&rstate);
 	close_errnos[d] = errno;
-	mark(d ? 'W' : 'R');
+	test_mark(d ? 'W' : 'R');
 }
 
 static wire_fd_state_t reuse_state;
@@ -664,7 +655,7 @@ static void reuse_reader(void *arg)
 		CHECK_EQ(wire_fd_wait(&reuse_state), 0);
 	}
 	CHECK_EQ(c, 'n');
-	mark('n');
+	test_mark('n');
 }
 
 static void closer(void *arg)
@@ -672,7 +663,7 @@ static void closer(void *arg)
 	int old_fd = spair[0], np[2], keep;
 	(void)arg;
 	wire_fd_wait_msec(10);
-	mark('c');
+	test_mark('c');
 	keep = dup(old_fd); /* the file outlives the number */
 	CHECK(keep >= 0);
 	CHECK_EQ(wire_fd_close(&rstate), 0);
@@ -705,7 +696,7 @@ TEST(close_wakes_waiters)
 	spawn("writer", close_waiter, (void *)1L);
 	spawn("closer", closer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "rwcRWn");
+	CHECK_STR_EQ(test_trace, "rwcRWn");
 	CHECK_EQ(close_results[0], -1);
 	CHECK_EQ(close_errnos[0], EBADF);
 	CHECK_EQ(close_results[1], -1);
@@ -718,13 +709,13 @@ static void none_waiter(void *arg)
 	(void)arg;
 	CHECK_EQ(wire_fd_wait(&rstate), -1);
 	CHECK_EQ(errno, EINVAL);
-	mark('R');
+	test_mark('R');
 }
 
 static void none_setter(void *arg)
 {
 	(void)arg;
-	mark('n');
+	test_mark('n');
 	CHECK_EQ(wire_fd_mode_none(&rstate), 0);
 	CHECK_EQ(rstate.mode, WIRE_FD_MODE_NONE);
 	/* Out of epoll: the caller may close it and nothing is reported later. */
@@ -741,7 +732,7 @@ TEST(mode_none_wakes_waiters_and_unregisters)
 	spawn("waiter", none_waiter, NULL);
 	spawn("setter", none_setter, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "nR");
+	CHECK_STR_EQ(test_trace, "nR");
 	CHECK_EQ(thread.poller->pending, 0);
 }
 
@@ -1025,7 +1016,7 @@ static void bad_input_wire(void *arg)
 	CHECK_EQ(wire_fd_mode_none(&st), -1);
 	CHECK_EQ(st.mode, WIRE_FD_MODE_WRITE);
 	CHECK_EQ(wire_fd_close(&st), 0);
-	mark('b');
+	test_mark('b');
 }
 
 TEST(bad_input_leaves_scheduler_intact)
@@ -1033,16 +1024,16 @@ TEST(bad_input_leaves_scheduler_intact)
 	setup();
 	spawn("bad", bad_input_wire, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "b");
+	CHECK_STR_EQ(test_trace, "b");
 	CHECK_EQ(thread.poller->pending, 0);
 	/* The scheduler still works: a normal wait afterwards. */
-	trace_len = 0;
+	test_trace_reset();
 	nonblocking_pipe(pfd);
 	wire_fd_mode_init(&rstate, pfd[0]);
 	spawn("reader", pipe_reader, NULL);
 	spawn("writer", pipe_writer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "rwWR");
+	CHECK_STR_EQ(test_trace, "rwWR");
 }
 
 TEST(init_failures)

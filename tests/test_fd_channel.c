@@ -18,15 +18,6 @@ static wire_thread_t thread;
 static char stacks[4][STACK];
 static wire_t wires[4];
 static int nwires;
-static char trace[32];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void spawn(void (*fn)(void *), void *arg)
 {
 	CHECK(wire_init(&wires[nwires], "w", fn, arg, stacks[nwires], STACK));
@@ -74,29 +65,29 @@ static void selector(void *arg)
 	/* 1: the channel wins (a sender at 10 ms; the pipe stays empty). */
 	CHECK_EQ(fd_or_channel(&m), 'c');
 	CHECK_PTR_EQ(m, &msg_a);
-	mark('1');
+	test_mark('1');
 	/* 2: the fd wins (a write at 10 ms); the sender comes later. */
 	CHECK_EQ(fd_or_channel(&m), 'f');
 	CHECK_EQ(read(pfd[0], &c, 1), 1);
 	CHECK_EQ(c, 'p');
-	mark('2');
-	/* The withdrawn receive left no trace: a plain receive gets the next send. */
+	test_mark('2');
+	/* The withdrawn receive left no test_trace: a plain receive gets the next send. */
 	CHECK_EQ(wire_channel_recv_block(&ch, &m), 0);
 	CHECK_PTR_EQ(m, &msg_b);
-	mark('3');
+	test_mark('3');
 }
 
 static void feeder(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(10);
-	mark('s');
+	test_mark('s');
 	wire_channel_send(&ch, &msg_a);
 	wire_fd_wait_msec(10);
-	mark('w');
+	test_mark('w');
 	CHECK_EQ(write(pfd[1], "p", 1), 1);
 	wire_fd_wait_msec(10);
-	mark('S');
+	test_mark('S');
 	wire_channel_send(&ch, &msg_b);
 }
 
@@ -110,7 +101,7 @@ TEST(fd_and_channel_in_one_wait_list)
 	spawn(selector, NULL);
 	spawn(feeder, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "s1w2S3");
+	CHECK_STR_EQ(test_trace, "s1w2S3");
 	CHECK_EQ(thread.poller->pending, 0);
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
@@ -153,22 +144,22 @@ static void timed_receiver(void *arg)
 	results[0] = recv_timeout(&m, 20);
 	CHECK_EQ(errno, ETIMEDOUT);
 	took_ms[0] = test_now_ms() - t0;
-	mark('t');
+	test_mark('t');
 	/* The sender comes at about 40 ms, well before 1 s: the message wins. */
 	t0 = test_now_ms();
 	results[1] = recv_timeout(&m, 1000);
 	took_ms[1] = test_now_ms() - t0;
 	CHECK_PTR_EQ(m, &msg_a);
-	mark('r');
+	test_mark('r');
 }
 
 static void late_sender(void *arg)
 {
 	(void)arg;
 	wire_fd_wait_msec(40);
-	mark('s');
+	test_mark('s');
 	wire_channel_send(&ch, &msg_a);
-	mark('S');
+	test_mark('S');
 }
 
 TEST(channel_receive_with_timeout_both_outcomes)
@@ -185,7 +176,7 @@ TEST(channel_receive_with_timeout_both_outcomes)
 	CHECK_RANGE(took_ms[0], 20, 20 + 40 * test_time_scale());
 	CHECK_EQ(results[1], 0);
 	CHECK_RANGE(took_ms[1], 10, 20 + 40 * test_time_scale());
-	CHECK_STR_EQ(trace, "tsrS");
+	CHECK_STR_EQ(test_trace, "tsrS");
 	/* The 1 s timeout was stopped: the run ended with the exchange. */
 	CHECK_RANGE(test_now_ms() - t0, 40, 40 + 100 * test_time_scale());
 	CHECK_EQ(wire_thread_suspended(), 0);

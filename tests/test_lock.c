@@ -13,15 +13,6 @@ static wire_thread_t thread;
 static char stacks[NW][STACK];
 static wire_t wires[NW];
 static wire_lock_t lock;
-static char trace[256];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void spawn(int i, const char *name, void (*fn)(void *), void *arg)
 {
 	CHECK_PTR_EQ(wire_init(&wires[i], name, fn, arg, stacks[i], STACK), &wires[i]);
@@ -74,7 +65,7 @@ static void late_taker(void *arg)
 {
 	(void)arg;
 	wire_lock_take(&lock);
-	mark('C');
+	test_mark('C');
 	wire_lock_release(&lock);
 }
 
@@ -82,7 +73,7 @@ static void first_waiter(void *arg)
 {
 	(void)arg;
 	wire_lock_take(&lock);
-	mark('B');
+	test_mark('B');
 	wire_yield();
 	wire_lock_release(&lock);
 }
@@ -94,7 +85,7 @@ static void handing_holder(void *arg)
 	wire_init(&wires[1], "waiter", first_waiter, NULL, stacks[1], STACK);
 	wire_yield(); /* B queues */
 	CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
-	mark('A');
+	test_mark('A');
 	wire_lock_release(&lock);
 	/* Handed to B, which has not run yet: the lock is still held. */
 	CHECK_EQ(wires[1].state, WIRE_READY);
@@ -104,7 +95,7 @@ static void handing_holder(void *arg)
 	wire_yield(); /* B runs with the lock; C queues behind it */
 	CHECK_EQ(wires[2].state, WIRE_SUSPENDED);
 	wire_lock_take(&lock); /* behind C */
-	mark('a');
+	test_mark('a');
 	wire_lock_release(&lock);
 }
 
@@ -114,7 +105,7 @@ TEST(newcomer_never_overtakes_a_waiter)
 	wire_lock_init(&lock);
 	spawn(0, "holder", handing_holder, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "ABCa");
+	CHECK_STR_EQ(test_trace, "ABCa");
 	CHECK_EQ(lock.locked, 0);
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
@@ -156,10 +147,10 @@ static void clearer(void *arg)
 	CHECK_EQ(users_done, 3);
 	CHECK_EQ(lock.locked, 0);
 	CHECK(lock.waiters.next == &lock.waiters);
-	mark('c');
+	test_mark('c');
 	/* Free already: returns without giving up the CPU. */
 	wire_lock_wait_clear(&lock);
-	mark('C');
+	test_mark('C');
 	wire_lock_take(&lock);
 	wire_init(&wires[5], "retaker", late_taker, NULL, stacks[5], STACK);
 	wire_lock_release(&lock);
@@ -171,7 +162,7 @@ static void second_clearer(void *arg)
 	wire_lock_wait_clear(&lock);
 	CHECK_EQ(lock.locked, 0);
 	CHECK_EQ(users_done, 3);
-	mark('d');
+	test_mark('d');
 }
 
 TEST(wait_clear)
@@ -184,7 +175,7 @@ TEST(wait_clear)
 	spawn(3, "user", user, NULL);
 	spawn(4, "clearer2", second_clearer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "cCdC");
+	CHECK_STR_EQ(test_trace, "cCdC");
 	CHECK_EQ(lock.locked, 0);
 	CHECK(lock.clear_waiters.next == &lock.clear_waiters);
 	CHECK_EQ(wire_thread_suspended(), 0);
@@ -200,11 +191,11 @@ static void retake_holder(void *arg)
 	wire_lock_release(&lock);
 	CHECK_EQ(wires[1].state, WIRE_READY);
 	wire_lock_take(&lock); /* again, before the clearer runs */
-	mark('h');
+	test_mark('h');
 	wire_yield();
 	wire_yield();
 	CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
-	mark('r');
+	test_mark('r');
 	wire_lock_release(&lock);
 }
 
@@ -213,7 +204,7 @@ static void recheck_clearer(void *arg)
 	(void)arg;
 	wire_lock_wait_clear(&lock);
 	CHECK_EQ(lock.locked, 0);
-	mark('c');
+	test_mark('c');
 }
 
 TEST(wait_clear_rechecks_after_wakeup)
@@ -223,7 +214,7 @@ TEST(wait_clear_rechecks_after_wakeup)
 	spawn(0, "holder", retake_holder, NULL);
 	spawn(1, "clearer", recheck_clearer, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "hrc");
+	CHECK_STR_EQ(test_trace, "hrc");
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 

@@ -42,6 +42,23 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
+char test_trace[1024];
+static size_t trace_len;
+
+void test_mark(char c)
+{
+	if (trace_len + 1 >= sizeof(test_trace))
+		test_fail(__FILE__, __LINE__, "test_trace overflows");
+	test_trace[trace_len++] = c;
+	test_trace[trace_len] = '\0';
+}
+
+void test_trace_reset(void)
+{
+	trace_len = 0;
+	test_trace[0] = '\0';
+}
+
 void test_skip(const char *why)
 {
 	printf("SKIP: %s\n", why);

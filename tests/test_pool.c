@@ -12,15 +12,6 @@
 #define STACK (64 * 1024)
 
 static wire_thread_t thread;
-static char trace[256];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 /* 1 if @addr lies in a mapping of this process. */
 static int mapped(const void *addr)
 {
@@ -40,7 +31,7 @@ static int mapped(const void *addr)
 
 static void marker(void *arg)
 {
-	mark(*(const char *)arg);
+	test_mark(*(const char *)arg);
 }
 
 TEST(exhaustion_then_refill)
@@ -63,16 +54,16 @@ TEST(exhaustion_then_refill)
 	CHECK(wire_pool_alloc(&pool, "worker", marker, (void *)&names[3]) == NULL);
 	CHECK_EQ(errno, EAGAIN);
 	CHECK_EQ(wire_pool_in_use(&pool), 3);
-	CHECK_STR_EQ(trace, ""); /* queued, not run */
+	CHECK_STR_EQ(test_trace, ""); /* queued, not run */
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "abc");
+	CHECK_STR_EQ(test_trace, "abc");
 	/* Each finished wire gave its entry back by itself. */
 	CHECK_EQ(wire_pool_in_use(&pool), 0);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(w[i]->state, WIRE_DONE);
 	CHECK(wire_pool_alloc(&pool, "again", marker, (void *)&names[3]) != NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "abcd");
+	CHECK_STR_EQ(test_trace, "abcd");
 	CHECK_EQ(wire_pool_destroy(&pool), 0);
 }
 
@@ -214,14 +205,14 @@ static wire_t *holder;
 static void held(void *arg)
 {
 	(void)arg;
-	mark('h');
+	test_mark('h');
 	wire_suspend(); /* until the controller lets go */
-	mark('H');
+	test_mark('H');
 }
 
 static void served(void *arg)
 {
-	mark(*(const char *)arg);
+	test_mark(*(const char *)arg);
 	wire_yield();
 }
 
@@ -230,10 +221,10 @@ static void blocker(void *arg)
 	const char *id = arg;
 	wire_t *w;
 
-	mark('b');
+	test_mark('b');
 	w = wire_pool_alloc_block(&fpool, "served", served, (void *)id);
 	CHECK(w != NULL);
-	mark('B');
+	test_mark('B');
 }
 
 static void controller(void *arg)
@@ -247,7 +238,7 @@ static void controller(void *arg)
 	CHECK_EQ(wire_thread_suspended(), 4);
 	wire_resume(holder);
 	wire_yield(); /* the holder ends and hands its entry to blocker 1 */
-	mark('c');
+	test_mark('c');
 	errno = 0;
 	CHECK(wire_pool_alloc(&fpool, "newcomer", served, (void *)"N") == NULL);
 	CHECK_EQ(errno, EAGAIN);
@@ -274,7 +265,7 @@ TEST(blocked_callers_served_fifo)
 	 * c: the newcomer is refused; then blocker 1 gets the entry (B) and
 	 * its wire runs (1), and so on in blocking order.
 	 */
-	CHECK_STR_EQ(trace, "hbbbHcB1B2B3");
+	CHECK_STR_EQ(test_trace, "hbbbHcB1B2B3");
 	CHECK_EQ(wire_pool_in_use(&fpool), 0);
 	CHECK_EQ(wire_thread_suspended(), 0);
 	CHECK_EQ(wire_pool_destroy(&fpool), 0);
@@ -310,7 +301,7 @@ static void destroy_while_running(void *arg)
 	errno = 0;
 	CHECK_EQ(wire_pool_destroy(&dpool), -1);
 	CHECK_EQ(errno, EBUSY);
-	mark('d');
+	test_mark('d');
 }
 
 TEST(destroy_busy_then_released)
@@ -327,7 +318,7 @@ TEST(destroy_busy_then_released)
 	CHECK_EQ(errno, EBUSY);
 	CHECK(entries[0].stack != NULL && entries[1].stack != NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "d");
+	CHECK_STR_EQ(test_trace, "d");
 	CHECK_EQ(wire_pool_in_use(&dpool), 0);
 
 	/* A failing unmap leaves a valid pool; the call can be repeated. */
@@ -421,7 +412,7 @@ static void bad_block_input(void *arg)
 	errno = 0;
 	CHECK(wire_pool_alloc_block(&fpool, "x", NULL, NULL) == NULL);
 	CHECK_EQ(errno, EINVAL);
-	mark('k');
+	test_mark('k');
 }
 
 TEST(alloc_block_bad_input)
@@ -434,7 +425,7 @@ TEST(alloc_block_bad_input)
 	CHECK_EQ(wire_pool_init(&fpool, entries, 1, STACK), 0);
 	wire_init(&w, "bad", bad_block_input, NULL, s, STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "k");
+	CHECK_STR_EQ(test_trace, "k");
 	CHECK_EQ(wire_pool_in_use(&fpool), 0);
 	CHECK_EQ(wire_pool_destroy(&fpool), 0);
 }
@@ -444,7 +435,7 @@ static void check_self(void *arg)
 {
 	CHECK_STR_EQ(wire_get_name(), "self");
 	CHECK_PTR_EQ(arg, &thread);
-	mark('s');
+	test_mark('s');
 }
 
 TEST(pooled_wire_sees_name_and_arg)
@@ -456,6 +447,6 @@ TEST(pooled_wire_sees_name_and_arg)
 	CHECK_EQ(wire_pool_init(&pool, entries, 1, STACK), 0);
 	CHECK(wire_pool_alloc(&pool, "self", check_self, &thread) != NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "s");
+	CHECK_STR_EQ(test_trace, "s");
 	CHECK_EQ(wire_pool_destroy(&pool), 0);
 }

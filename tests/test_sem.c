@@ -14,15 +14,6 @@ static wire_thread_t thread;
 static char stacks[NW][STACK];
 static wire_t wires[NW];
 static wire_sem_t sem;
-static char trace[256];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void spawn(int i, const char *name, void (*fn)(void *), void *arg)
 {
 	CHECK_PTR_EQ(wire_init(&wires[i], name, fn, arg, stacks[i], STACK), &wires[i]);
@@ -38,7 +29,7 @@ static void worker(void *arg)
 	inside++;
 	if (inside > max_inside)
 		max_inside = inside;
-	mark(c);
+	test_mark(c);
 	wire_yield();
 	wire_yield();
 	inside--;
@@ -53,7 +44,7 @@ TEST(counting)
 		spawn(i, "worker", worker, (void *)(uintptr_t)('a' + i));
 	wire_thread_run();
 	CHECK_EQ(max_inside, 2); /* never more than the two units */
-	CHECK_STR_EQ(trace, "abcde");
+	CHECK_STR_EQ(test_trace, "abcde");
 	CHECK_EQ(sem.count, 2);
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
@@ -61,7 +52,7 @@ TEST(counting)
 static void fifo_waiter(void *arg)
 {
 	wire_sem_take(&sem);
-	mark((char)(uintptr_t)arg);
+	test_mark((char)(uintptr_t)arg);
 }
 
 static void fifo_releaser(void *arg)
@@ -76,7 +67,7 @@ static void fifo_releaser(void *arg)
 	CHECK_EQ(wires[0].state, WIRE_READY);
 	CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
 	wire_yield();
-	mark('r');
+	test_mark('r');
 	wire_sem_release(&sem);
 	wire_sem_release(&sem);
 	wire_sem_release(&sem);
@@ -92,7 +83,7 @@ TEST(fifo_hand_off)
 		spawn(i, "waiter", fifo_waiter, (void *)(uintptr_t)('1' + i));
 	spawn(4, "releaser", fifo_releaser, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "1r234");
+	CHECK_STR_EQ(test_trace, "1r234");
 	CHECK_EQ(sem.count, 1);
 	CHECK_EQ(wire_thread_suspended(), 0);
 }

@@ -8,16 +8,8 @@
 #define STACK (64 * 1024)
 
 static wire_thread_t thread;
-static char trace[256];
-static int trace_len;
 static char stacks[4][STACK];
 static wire_t wires[4];
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
 
 static void spawn(int i, const char *name, void (*fn)(void *), void *arg)
 {
@@ -31,23 +23,23 @@ static wire_wait_t single;
 static void single_waiter(void *arg)
 {
 	(void)arg;
-	mark('w');
+	test_mark('w');
 	wire_wait_single(&single);
-	mark('W');
+	test_mark('W');
 	CHECK(single.triggered);
 }
 
 static void single_waker(void *arg)
 {
 	(void)arg;
-	mark('k');
+	test_mark('k');
 	CHECK_EQ(wires[0].state, WIRE_SUSPENDED);
 	CHECK_EQ(wire_wait_resume(&single), 1); /* woke the waiter */
 	CHECK_EQ(wires[0].state, WIRE_READY);
 	CHECK_EQ(wire_wait_resume(&single), 0); /* already triggered */
-	mark('K');
+	test_mark('K');
 	wire_yield();
-	mark('x');
+	test_mark('x');
 }
 
 TEST(single_wait_and_resume)
@@ -57,22 +49,22 @@ TEST(single_wait_and_resume)
 	spawn(0, "waiter", single_waiter, NULL);
 	spawn(1, "waker", single_waker, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "wkKWx");
+	CHECK_STR_EQ(test_trace, "wkKWx");
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 
 static void early_waiter(void *arg)
 {
 	(void)arg;
-	mark('a');
+	test_mark('a');
 	wire_wait_single(&single); /* triggered before: must not block */
-	mark('b');
+	test_mark('b');
 }
 
 static void other_marker(void *arg)
 {
 	(void)arg;
-	mark('o');
+	test_mark('o');
 }
 
 TEST(resume_before_wait_is_remembered)
@@ -86,7 +78,7 @@ TEST(resume_before_wait_is_remembered)
 	spawn(1, "other", other_marker, NULL);
 	wire_thread_run();
 	/* The waiter did not give up the CPU: 'b' comes before 'o'. */
-	CHECK_STR_EQ(trace, "abo");
+	CHECK_STR_EQ(test_trace, "abo");
 }
 
 TEST(resume_return_values)
@@ -117,23 +109,23 @@ static void list_waiter(void *arg)
 	(void)arg;
 	/* Already triggered: c then b. Chain order wins: b. */
 	CHECK_PTR_EQ(wire_list_wait(&wl), &wb);
-	mark('1');
+	test_mark('1');
 	wire_wait_reset(&wb);
 	CHECK_PTR_EQ(wire_list_wait(&wl), &wc); /* c is still triggered */
-	mark('2');
+	test_mark('2');
 	wire_wait_reset(&wc);
 	/* Nothing triggered now: blocks until the other wire triggers a. */
 	CHECK_PTR_EQ(wire_list_wait(&wl), &wa);
-	mark('3');
+	test_mark('3');
 }
 
 static void list_trigger(void *arg)
 {
 	(void)arg;
-	mark('t');
+	test_mark('t');
 	CHECK_EQ(wires[0].state, WIRE_SUSPENDED);
 	CHECK_EQ(wire_wait_resume(&wa), 1);
-	mark('T');
+	test_mark('T');
 }
 
 TEST(list_wait_returns_first_in_chain_order)
@@ -151,7 +143,7 @@ TEST(list_wait_returns_first_in_chain_order)
 	spawn(0, "waiter", list_waiter, NULL);
 	spawn(1, "trigger", list_trigger, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "12tT3");
+	CHECK_STR_EQ(test_trace, "12tT3");
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
 

@@ -10,23 +10,14 @@
 #define STACK (64 * 1024)
 
 static wire_thread_t thread;
-static char trace[256];
-static int trace_len;
-
-static void mark(char c)
-{
-	trace[trace_len++] = c;
-	trace[trace_len] = '\0';
-}
-
 static void yield_twice(void *arg)
 {
 	char c = *(char *)arg;
-	mark(c);
+	test_mark(c);
 	wire_yield();
-	mark(c);
+	test_mark(c);
 	wire_yield();
-	mark(c);
+	test_mark(c);
 }
 
 TEST(fifo_three_yielders)
@@ -39,9 +30,9 @@ TEST(fifo_three_yielders)
 	for (int i = 0; i < 3; i++)
 		CHECK_PTR_EQ(wire_init(&w[i], "y", yield_twice, &names[i], stacks[i], STACK),
 			     &w[i]);
-	CHECK_STR_EQ(trace, ""); /* wire_init never switches */
+	CHECK_STR_EQ(test_trace, ""); /* wire_init never switches */
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "ABCABCABC");
+	CHECK_STR_EQ(test_trace, "ABCABCABC");
 	CHECK_EQ(wire_thread_suspended(), 0);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(w[i].state, WIRE_DONE);
@@ -52,21 +43,21 @@ static wire_t sleeper_wire, waker_wire;
 static void sleeper(void *arg)
 {
 	(void)arg;
-	mark('s');
+	test_mark('s');
 	wire_suspend();
-	mark('S');
+	test_mark('S');
 }
 
 static void waker(void *arg)
 {
 	(void)arg;
-	mark('w');
+	test_mark('w');
 	CHECK_EQ(sleeper_wire.state, WIRE_SUSPENDED);
 	wire_resume(&sleeper_wire);
 	CHECK_EQ(sleeper_wire.state, WIRE_READY);
-	mark('W');
+	test_mark('W');
 	wire_yield();
-	mark('x');
+	test_mark('x');
 }
 
 TEST(suspend_resume_handoff)
@@ -78,7 +69,7 @@ TEST(suspend_resume_handoff)
 	wire_init(&waker_wire, "waker", waker, NULL, s2, STACK);
 	wire_thread_run();
 	/* The resumed sleeper runs when the waker yields, then the waker ends. */
-	CHECK_STR_EQ(trace, "swWSx");
+	CHECK_STR_EQ(test_trace, "swWSx");
 }
 
 static wire_t rw[3];
@@ -91,16 +82,16 @@ static void resume_ready_self_and_others(void *arg)
 	wire_resume(&rw[1]);
 	wire_resume(&rw[0]); /* running: no-op */
 	CHECK_EQ(rw[0].state, WIRE_RUNNING);
-	mark('0');
+	test_mark('0');
 	wire_yield();
-	mark('0');
+	test_mark('0');
 }
 
 static void plain_marker(void *arg)
 {
-	mark(*(char *)arg);
+	test_mark(*(char *)arg);
 	wire_yield();
-	mark(*(char *)arg);
+	test_mark(*(char *)arg);
 }
 
 TEST(resume_ready_or_running_is_noop)
@@ -113,7 +104,7 @@ TEST(resume_ready_or_running_is_noop)
 	wire_init(&rw[1], "r1", plain_marker, &n1, stacks[1], STACK);
 	wire_init(&rw[2], "r2", plain_marker, &n2, stacks[2], STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "012012");
+	CHECK_STR_EQ(test_trace, "012012");
 }
 
 static wire_t dbl_target;
@@ -125,7 +116,7 @@ static void dbl_sleeper(void *arg)
 	dbl_runs++;
 	wire_suspend();
 	dbl_runs++;
-	mark('t');
+	test_mark('t');
 }
 
 static void dbl_waker(void *arg)
@@ -133,11 +124,11 @@ static void dbl_waker(void *arg)
 	(void)arg;
 	wire_resume(&dbl_target);
 	wire_resume(&dbl_target); /* second resume: already ready, no-op */
-	mark('w');
+	test_mark('w');
 	wire_yield();
-	mark('w');
+	test_mark('w');
 	wire_yield();
-	mark('w');
+	test_mark('w');
 }
 
 TEST(double_resume_runs_once)
@@ -150,12 +141,12 @@ TEST(double_resume_runs_once)
 	wire_init(&waker_w, "waker", dbl_waker, NULL, s2, STACK);
 	wire_thread_run();
 	CHECK_EQ(dbl_runs, 2);
-	CHECK_STR_EQ(trace, "wtww");
+	CHECK_STR_EQ(test_trace, "wtww");
 	CHECK_EQ(dbl_target.state, WIRE_DONE);
 	wire_resume(&dbl_target); /* done: changes nothing */
 	CHECK_EQ(dbl_target.state, WIRE_DONE);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "wtww");
+	CHECK_STR_EQ(test_trace, "wtww");
 }
 
 static void suspend_forever(void *arg)
@@ -212,12 +203,12 @@ TEST(deadlocked_wires_resumable_by_second_run)
 	wire_thread_init(&thread);
 	wire_init(&a, "later", sleeper, NULL, s1, STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "s");
+	CHECK_STR_EQ(test_trace, "s");
 	CHECK_EQ(wire_thread_suspended(), 1);
 	wire_resume(&a);
 	CHECK_EQ(wire_thread_suspended(), 0);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "sS");
+	CHECK_STR_EQ(test_trace, "sS");
 	CHECK_EQ(a.state, WIRE_DONE);
 }
 
@@ -229,7 +220,7 @@ static void child_entry(void *arg)
 	(void)arg;
 	CHECK_STR_EQ(wire_get_name(), "child");
 	CHECK_PTR_EQ(wire_get_current(), &child_wire);
-	mark('c');
+	test_mark('c');
 }
 
 static void parent_entry(void *arg)
@@ -238,9 +229,9 @@ static void parent_entry(void *arg)
 	CHECK_STR_EQ(wire_get_name(), "parent");
 	CHECK_PTR_EQ(wire_init(&child_wire, "child", child_entry, NULL, child_stack, STACK),
 		     &child_wire);
-	mark('p'); /* the child has not run: wire_init only queues */
+	test_mark('p'); /* the child has not run: wire_init only queues */
 	wire_yield();
-	mark('P');
+	test_mark('P');
 }
 
 TEST(init_from_inside_a_wire)
@@ -253,7 +244,7 @@ TEST(init_from_inside_a_wire)
 	CHECK(wire_get_name() == NULL);
 	wire_init(&p, "parent", parent_entry, NULL, s1, STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "pcP");
+	CHECK_STR_EQ(test_trace, "pcP");
 }
 
 static int reuse_count;
@@ -298,11 +289,11 @@ TEST(run_twice)
 	wire_thread_run(); /* nothing to do: returns at once */
 	wire_init(&w[0], "a", yield_twice, &names[0], stacks[0], STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "AAA");
+	CHECK_STR_EQ(test_trace, "AAA");
 	wire_init(&w[1], "b", yield_twice, &names[1], stacks[1], STACK);
 	wire_init(&w[2], "c", yield_twice, &names[2], stacks[2], STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "AAABCBCBC");
+	CHECK_STR_EQ(test_trace, "AAABCBCBC");
 }
 
 #define MANY	   10000
@@ -429,7 +420,7 @@ static void sleep_entry(void *arg)
 	int64_t t0 = test_now_ms();
 	wire_sleep_ns((int64_t)(i + 1) * 20 * 1000000);
 	slept_ms[i] = test_now_ms() - t0;
-	mark((char)('a' + i));
+	test_mark((char)('a' + i));
 }
 
 TEST(sleep_wakes_in_deadline_order)
@@ -443,7 +434,7 @@ TEST(sleep_wakes_in_deadline_order)
 	for (int i = 2; i >= 0; i--)
 		wire_init(&w[i], "sleep", sleep_entry, (void *)(uintptr_t)i, stacks[i], STACK);
 	wire_thread_run();
-	CHECK_STR_EQ(trace, "abc");
+	CHECK_STR_EQ(test_trace, "abc");
 	for (int i = 0; i < 3; i++)
 		CHECK_RANGE(slept_ms[i], (i + 1) * 20, (i + 1) * 20 + 50 * scale);
 }
