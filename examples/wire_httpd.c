@@ -20,13 +20,6 @@
 #include "wire_fd.h"
 #include "wire_io.h"
 
-static long env_num(const char *name, long def)
-{
-	const char *s = getenv(name);
-	long v = s ? strtol(s, NULL, 10) : def;
-	return v > 0 ? v : def;
-}
-
 int main(int argc, char **argv)
 {
 	static wire_thread_t thread;
@@ -54,9 +47,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (httpd_start(&h, fd, argc == 3 ? argv[2] : NULL,
-			(unsigned)env_num("WIRE_HTTPD_MAX_CONNS", 1024),
-			(int)env_num("WIRE_HTTPD_IDLE_MS", 30000),
-			(int)env_num("WIRE_HTTPD_REQUEST_MS", 10000)) != 0) {
+			(unsigned)srv_env_num("WIRE_HTTPD_MAX_CONNS", 1024),
+			(int)srv_env_num("WIRE_HTTPD_IDLE_MS", 30000),
+			(int)srv_env_num("WIRE_HTTPD_REQUEST_MS", 10000)) != 0) {
 		perror("httpd_start");
 		return 1;
 	}

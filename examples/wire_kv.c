@@ -19,13 +19,6 @@
 #include "wire.h"
 #include "wire_fd.h"
 
-static long env_num(const char *name, long def)
-{
-	const char *s = getenv(name);
-	long v = s ? strtol(s, NULL, 10) : def;
-	return v > 0 ? v : def;
-}
-
 int main(int argc, char **argv)
 {
 	static wire_thread_t thread;
@@ -47,9 +40,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wire_kv: cannot listen on port %d: %s\n", port, strerror(errno));
 		return 1;
 	}
-	if (kv_start(&k, fd, (unsigned)env_num("WIRE_KV_MAX_CONNS", 1024),
-		     (int)env_num("WIRE_KV_IDLE_MS", 300000),
-		     (int)env_num("WIRE_KV_REQUEST_MS", 30000)) != 0) {
+	if (kv_start(&k, fd, (unsigned)srv_env_num("WIRE_KV_MAX_CONNS", 1024),
+		     (int)srv_env_num("WIRE_KV_IDLE_MS", 300000),
+		     (int)srv_env_num("WIRE_KV_REQUEST_MS", 30000)) != 0) {
 		perror("kv_start");
 		return 1;
 	}

@@ -33,6 +33,13 @@ static void conns_del(wire_list_t *n)
 #define conn_of(p) ((struct srv_conn *)(void *)(p))
 _Static_assert(offsetof(struct srv_conn, link) == 0, "conn_of casts the node");
 
+long srv_env_num(const char *name, long def)
+{
+	const char *s = getenv(name);
+	long v = s ? strtol(s, NULL, 10) : def;
+	return v > 0 ? v : def;
+}
+
 int srv_listen_tcp(const char *host, int port, int backlog, int *port_out)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};

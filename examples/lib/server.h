@@ -102,6 +102,9 @@ static inline void srv_partial(struct srv_conn *c, int incomplete)
  */
 int srv_listen_tcp(const char *host, int port, int backlog, int *port_out);
 
+/* The positive number in environment variable @name, or @def. */
+long srv_env_num(const char *name, long def);
+
 /*
  * Start serving on @listen_fd (owned by @s from now on): queue the
  * acceptor and sweeper wires. Call after wire_thread_init() and
