@@ -49,7 +49,7 @@ struct wire_thread;
 typedef struct wire {
 	wire_coro_t coro;
 	struct wire *run_next; /* next in the run queue while ready */
-	wire_list_t link;      /* node in the suspended list while suspended */
+	wire_list_t link;      /* in the suspended list (deadlock report on), else next NULL */
 	int state;	       /* enum wire_state */
 	const char *name;
 	void (*entry)(void *);
@@ -136,10 +136,19 @@ void wire_thread_run(void);
 /* Number of wires of the calling thread's scheduler now suspended. */
 unsigned wire_thread_suspended(void);
 
-/* Print the names of the suspended wires to stderr. */
+/*
+ * Print the number of suspended wires and their names to stderr. Names are
+ * recorded only while the deadlock report is enabled (recording costs a
+ * little on every suspend), so a wire that suspended while it was off is
+ * counted but not named.
+ */
 void wire_thread_report_suspended(void);
 
-/* Enable (1) or disable (0) the report at the return of wire_thread_run(). */
+/*
+ * Enable (1) or disable (0) the report at the return of wire_thread_run(),
+ * and the recording of suspended wires' names for it (see
+ * wire_thread_report_suspended()).
+ */
 void wire_thread_set_deadlock_report(int enable);
 
 /*

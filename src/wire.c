@@ -4,7 +4,7 @@
  * A wire that stops running hands the CPU straight to the next ready wire:
  * one context switch per yield, with no detour through the scheduler. The
  * scheduler's own context (wire_thread_run) is entered only when the run
- * queue is empty, or every POLL_INTERVAL switches while timers or a poller
+ * queue is empty, or every WIRE_POLL_INTERVAL switches while timers or a poller
  * have work, so that fds and timers are never starved by busy wires.
  */
 #include <errno.h>
@@ -17,9 +17,6 @@
 #include "coro.h"
 #include "list.h"
 #include "wire_internal.h"
-
-/* Switches between two looks at timers and the poller while wires are busy. */
-#define POLL_INTERVAL 64
 
 __thread wire_thread_t *wire__self __attribute__((tls_model("initial-exec")));
 
@@ -35,12 +32,6 @@ static inline wire_t *current_or_die(wire_thread_t *t, const char *call)
 	if (__builtin_expect(t == NULL || t->current == NULL, 0))
 		wire__misuse(call, "called outside a wire (only a running wire can block)");
 	return t->current;
-}
-
-static inline void unlink_node(wire_list_t *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
 }
 
 /* ------------------------------------------------------------------ */
@@ -230,50 +221,6 @@ static void fire_timers(wire_thread_t *t)
 /* ------------------------------------------------------------------ */
 /* Scheduling.                                                         */
 
-/*
- * The run queue is singly linked through run_next with a pointer to the
- * last next-field: an append and a pop are two stores each, which is most
- * of what a switch costs beyond the register save.
- */
-static inline void runq_push(wire_thread_t *t, wire_t *w)
-{
-	w->run_next = NULL;
-	*t->run_tailp = w;
-	t->run_tailp = &w->run_next;
-}
-
-static inline void runq_unlink_head(wire_thread_t *t, wire_t *w)
-{
-	t->run_head = w->run_next;
-	if (!t->run_head)
-		t->run_tailp = &t->run_head;
-}
-
-/*
- * Pick the context to run now that the current wire has queued, parked or
- * ended itself: the head of the run queue, or the scheduler when the queue
- * is empty or events are due for a look.
- */
-static inline wire_coro_t *next_context(wire_thread_t *t)
-{
-	wire_t *w = t->run_head;
-
-	if (__builtin_expect(w == NULL, 0))
-		goto sched;
-	if (__builtin_expect(--t->poll_budget == 0, 0)) {
-		t->poll_budget = POLL_INTERVAL;
-		if (t->num_timers || (t->poller && t->poller->pending))
-			goto sched;
-	}
-	runq_unlink_head(t, w);
-	w->state = WIRE_RUNNING;
-	t->current = w;
-	return &w->coro;
-sched:
-	t->current = NULL;
-	return &t->sched;
-}
-
 static void __attribute__((noreturn)) wire_main(void *arg)
 {
 	wire_t *w = arg;
@@ -283,7 +230,7 @@ static void __attribute__((noreturn)) wire_main(void *arg)
 	w->entry(w->arg);
 	t = w->thread;
 	w->state = WIRE_DONE;
-	coro_exit(&w->coro, &t->grave, next_context(t));
+	coro_exit(&w->coro, &t->grave, wire__next_context(t));
 }
 
 wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg, void *stack,
@@ -299,9 +246,10 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 	w->entry = entry;
 	w->arg = arg;
 	w->thread = t;
+	w->link.next = NULL;
 	coro_make(&w->coro, stack, stack_size, wire_main, w);
 	w->state = WIRE_READY;
-	runq_push(t, w);
+	wire__runq_push(t, w);
 	return w;
 }
 
@@ -312,37 +260,20 @@ void wire_yield(void)
 	wire_coro_t *to;
 
 	cur->state = WIRE_READY;
-	runq_push(t, cur);
-	to = next_context(t);
+	wire__runq_push(t, cur);
+	to = wire__next_context(t);
 	if (to != &cur->coro)
 		coro_switch(&cur->coro, to);
 }
 
 void wire_suspend(void)
 {
-	wire_thread_t *t = wire__self;
-	wire_t *cur = current_or_die(t, "wire_suspend");
-
-	cur->state = WIRE_SUSPENDED;
-	list_add_tail(&t->suspended, &cur->link);
-	t->num_suspended++;
-	coro_switch(&cur->coro, next_context(t));
+	wire__suspend(current_or_die(wire__self, "wire_suspend"));
 }
 
 void wire_resume(wire_t *w)
 {
-	wire_thread_t *t;
-
-	if (!w || w->state != WIRE_SUSPENDED)
-		return;
-	t = w->thread;
-	if (__builtin_expect(t != wire__self, 0))
-		wire__misuse("wire_resume",
-			     "the wire belongs to the scheduler of another OS thread");
-	unlink_node(&w->link);
-	t->num_suspended--;
-	w->state = WIRE_READY;
-	runq_push(t, w);
+	wire__resume(w);
 }
 
 struct sleeper {
@@ -408,17 +339,17 @@ void wire_thread_run(void)
 		/* After the timers: a timer callback may hand work to the poller. */
 		polling = p && p->pending;
 		if (t->run_head) {
-			/* Entered with wires ready (every POLL_INTERVAL switches):
+			/* Entered with wires ready (every WIRE_POLL_INTERVAL switches):
 			 * look for events without blocking. Not right after a
 			 * blocking poll, which has just looked. */
 			if (polling && !polled)
 				p->poll(p, 0);
 			polled = 0;
 			w = t->run_head;
-			runq_unlink_head(t, w);
+			wire__runq_unlink_head(t, w);
 			w->state = WIRE_RUNNING;
 			t->current = w;
-			t->poll_budget = POLL_INTERVAL;
+			t->poll_budget = WIRE_POLL_INTERVAL;
 			coro_switch(&t->sched, &w->coro);
 			continue;
 		}
@@ -454,7 +385,7 @@ void wire_thread_init(wire_thread_t *t)
 	memset(t, 0, sizeof(*t));
 	t->run_tailp = &t->run_head;
 	list_init(&t->suspended);
-	t->poll_budget = POLL_INTERVAL;
+	t->poll_budget = WIRE_POLL_INTERVAL;
 	coro_init_self(&t->sched);
 	coro_init_self(&t->grave);
 	t->grave.tsan_fiber = NULL;
@@ -470,6 +401,7 @@ unsigned wire_thread_suspended(void)
 void wire_thread_report_suspended(void)
 {
 	wire_thread_t *t = wire__self;
+	unsigned named = 0;
 	wire_list_t *n;
 
 	if (!t)
@@ -478,7 +410,13 @@ void wire_thread_report_suspended(void)
 	for (n = t->suspended.next; n != &t->suspended; n = n->next) {
 		wire_t *w = wire_container_of(n, wire_t, link);
 		fprintf(stderr, "libwire:   wire '%s'\n", w->name ? w->name : "(unnamed)");
+		named++;
 	}
+	if (named < t->num_suspended)
+		fprintf(stderr,
+			"libwire:   (%u suspended while the report was off: names are recorded "
+			"with WIRE_DEADLOCK_REPORT=1 or wire_thread_set_deadlock_report(1))\n",
+			t->num_suspended - named);
 }
 
 void wire_thread_set_deadlock_report(int enable)

@@ -52,7 +52,7 @@ static inline void *take_sender(wire_list_t *n)
 
 	unlink_node(n);
 	s->taken = 1;
-	wire_resume(s->wire);
+	wire__resume(s->wire);
 	return s->msg;
 }
 
@@ -90,9 +90,9 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 			unlink_node(&old->link);
 			r->msg = old->msg;
 			r->state = RECV_DONE;
-			wire_resume(r->wire);
+			wire__resume(r->wire);
 			old->taken = 1;
-			wire_resume(old->wire);
+			wire__resume(old->wire);
 		} else {
 			notify(r);
 		}
@@ -101,7 +101,7 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 	s.taken = 0;
 	list_add_tail(&c->senders, &s.link);
 	do
-		wire_suspend();
+		wire__suspend(s.wire);
 	while (!s.taken);
 }
 
@@ -117,7 +117,7 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 			unlink_node(n);
 			r->msg = msg;
 			r->state = RECV_DONE;
-			wire_resume(r->wire);
+			wire__resume(r->wire);
 			return;
 		}
 	}
@@ -134,7 +134,7 @@ static int __attribute__((noinline)) recv_blocking(wire_channel_t *c, void **msg
 	r.state = RECV_QUEUED;
 	list_add_tail(&c->receivers, &r.link);
 	do
-		wire_suspend();
+		wire__suspend(r.wire);
 	while (r.state != RECV_DONE);
 	*msg = r.msg;
 	return 0;
@@ -149,7 +149,7 @@ int wire_channel_recv_block(wire_channel_t *c, void **msg)
 		unlink_node(n);
 		*msg = s->msg;
 		s->taken = 1;
-		wire_resume(s->wire);
+		wire__resume(s->wire);
 		return 0;
 	}
 	return recv_blocking(c, msg);
@@ -200,9 +200,9 @@ static void pass_on(wire_channel_t *c)
 		unlink_node(&s->link);
 		r->msg = s->msg;
 		r->state = RECV_DONE;
-		wire_resume(r->wire);
+		wire__resume(r->wire);
 		s->taken = 1;
-		wire_resume(s->wire);
+		wire__resume(s->wire);
 	} else {
 		notify(r);
 	}

@@ -165,7 +165,7 @@ static int wake_dir(wire_fd_dir_t *d, int err)
 		struct parked *rec = wire_container_of(n, struct parked, link);
 		rec->err = err;
 		P.parked--;
-		wire_resume(rec->wire);
+		wire__resume(rec->wire);
 		taken = 1;
 	}
 	if (!list_empty(&d->counted)) {
@@ -409,7 +409,7 @@ static void wait_timed_out(wire_timer_t *tm)
 	P.parked--;
 	sync_pending();
 	tp->rec.err = ETIMEDOUT;
-	wire_resume(tp->rec.wire);
+	wire__resume(tp->rec.wire);
 }
 
 /* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
@@ -447,7 +447,7 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadli
 		wire_timer_start_at(&tp.timer, deadline);
 	}
 	do
-		wire_suspend();
+		wire__suspend(self);
 	while (tp.rec.err < 0);
 	/* The waker unlinked the record (and consumed the readiness for us). */
 	if (deadline)

@@ -407,7 +407,7 @@ static void ctx_drain(struct wio_ctx *c)
 	if (self) {
 		while (c->busy) {
 			c->drainer = self;
-			wire_suspend();
+			wire__suspend(self);
 		}
 		return;
 	}
@@ -467,7 +467,7 @@ static long issue(struct wio_ctx *c, struct wio_req *r)
 #endif
 		pool_submit(c, r);
 	while (!r->done)
-		wire_suspend();
+		wire__suspend(r->wire);
 #ifdef WIRE_HAVE_URING
 	if (r->ring && r->ret == 0 &&
 	    (r->op == WIO_FSTAT || r->op == WIO_STAT || r->op == WIO_LSTAT))

@@ -13,6 +13,7 @@
 
 #include "wire.h"
 #include "wire_fd_internal.h"
+#include "wire_internal.h"
 #include "sys.h"
 
 #ifdef WIRE_HAVE_URING
@@ -112,11 +113,11 @@ struct wio_ctx {
 static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
 {
 	r->done = 1;
-	wire_resume(r->wire);
+	wire__resume(r->wire);
 	if (!--c->busy && c->drainer) {
 		wire_t *w = c->drainer;
 		c->drainer = NULL;
-		wire_resume(w);
+		wire__resume(w);
 	}
 }
 

@@ -28,7 +28,7 @@ static void block_on(wire_list_t *q, const char *call)
 	me.granted = 0;
 	list_add_tail(q, &me.link);
 	do
-		wire_suspend();
+		wire__suspend(me.wire);
 	while (!me.granted);
 }
 
@@ -39,7 +39,7 @@ static inline void grant(wire_list_t *n)
 
 	list_del(n);
 	w->granted = 1;
-	wire_resume(w->wire);
+	wire__resume(w->wire);
 }
 
 void wire_lock_init(wire_lock_t *l)

@@ -14,7 +14,7 @@
  * marks the wire done and switches away from that stack for the last
  * time. Between the give-back and that final switch no other wire runs:
  * scheduling is cooperative and neither the give-back (list operations and
- * a wire_resume(), which only queues) nor the wire layer's exit path
+ * a wire__resume(), which only queues) nor the wire layer's exit path
  * switches or calls user code. So whoever takes the entry next - a waiter
  * we resumed, a later wire_pool_alloc(), wire_pool_destroy() unmapping the
  * stack - can only run after the old wire has left the stack and the
@@ -84,7 +84,7 @@ static void give_back(wire_pool_t *pool, wire_pool_entry_t *e)
 		/* link is the first member: the node is the record. */
 		struct pool_waiter *w = (struct pool_waiter *)(void *)list_pop(&pool->waiters);
 		w->entry = e; /* stays in use: it passes straight to the waiter */
-		wire_resume(w->wire);
+		wire__resume(w->wire);
 		return;
 	}
 	e->next_free = pool->free;
@@ -181,7 +181,7 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 		list_add_tail(&pool->waiters, &w.link);
 		/* Other resumes of this wire are absorbed: only a hand-off ends the wait. */
 		while (!w.entry)
-			wire_suspend();
+			wire__suspend(w.wire);
 		e = w.entry;
 	}
 	return start(pool, e, name, entry_point, arg);

@@ -38,7 +38,7 @@ void wire_sem_take(wire_sem_t *s)
 	me.granted = 0;
 	list_add_tail(&s->waiters, &me.link);
 	do
-		wire_suspend();
+		wire__suspend(me.wire);
 	while (!me.granted);
 }
 
@@ -58,7 +58,7 @@ void wire_sem_release(wire_sem_t *s)
 		struct sem_waiter *w = wire_container_of(n, struct sem_waiter, link);
 		list_del(n);
 		w->granted = 1;
-		wire_resume(w->wire);
+		wire__resume(w->wire);
 		return;
 	}
 	if (s->count == UINT_MAX)

@@ -26,9 +26,9 @@ int wire_wait_resume(wire_wait_t *w)
 		return 0;
 	w->triggered = 1;
 	if (w->waiter)
-		wire_resume(w->waiter);
+		wire__resume(w->waiter);
 	else if (w->list && w->list->waiter)
-		wire_resume(w->list->waiter);
+		wire__resume(w->list->waiter);
 	return 1;
 }
 
@@ -49,7 +49,7 @@ void wire_wait_single(wire_wait_t *w)
 
 	while (!w->triggered) {
 		w->waiter = self;
-		wire_suspend();
+		wire__suspend(self);
 		w->waiter = NULL;
 	}
 }
@@ -68,7 +68,7 @@ void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w)
 	list_add_tail(&wl->head, &w->link);
 	/* A wire already parked on @wl must see a wait that comes in triggered. */
 	if (w->triggered && wl->waiter)
-		wire_resume(wl->waiter);
+		wire__resume(wl->waiter);
 }
 
 void wire_wait_unchain(wire_wait_t *w)
@@ -90,7 +90,7 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 				return w;
 		}
 		wl->waiter = self;
-		wire_suspend();
+		wire__suspend(self);
 		wl->waiter = NULL;
 	}
 }

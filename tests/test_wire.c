@@ -195,6 +195,48 @@ TEST(deadlock_counted_and_reported)
 	CHECK(strstr(err, "'alpha'") != NULL);
 }
 
+static void late_report_child(void *arg)
+{
+	static char s1[STACK], s2[STACK], s3[STACK];
+	static wire_t a, b, c;
+
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_init(&a, "early", suspend_forever, NULL, s1, STACK);
+	wire_init(&b, "resumed", suspend_forever, NULL, s2, STACK);
+	wire_thread_run();
+	/* Suspended while the report was off: counted, not named. */
+	wire_thread_set_deadlock_report(1);
+	wire_resume(&b); /* unlisted: must not touch the list; b then ends */
+	wire_init(&c, "late", suspend_forever, NULL, s3, STACK);
+	wire_thread_run();
+	if (wire_thread_suspended() != 2)
+		_exit(3);
+	wire_resume(&c); /* listed: leaves the list */
+	wire_thread_report_suspended();
+	_exit(0);
+}
+
+TEST(deadlock_report_names_wires_suspended_while_on)
+{
+	char err[4096];
+	int status;
+
+	unsetenv("WIRE_DEADLOCK_REPORT");
+	status = test_run_child(late_report_child, NULL, err, sizeof(err));
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	/* At the second run's return: 'early' and 'late', one of them unnamed. */
+	CHECK(strstr(err, "2 suspended wire(s)") != NULL);
+	CHECK(strstr(err, "'late'") != NULL);
+	CHECK(strstr(err, "'early'") == NULL);
+	CHECK(strstr(err, "'resumed'") == NULL);
+	CHECK(strstr(err, "(1 suspended while the report was off") != NULL);
+	/* After 'late' was resumed: 'early' alone, unnamed. */
+	CHECK(strstr(err, "1 suspended wire(s)") != NULL);
+	CHECK(strstr(strstr(err, "1 suspended wire(s)"), "'late'") == NULL);
+}
+
 TEST(deadlocked_wires_resumable_by_second_run)
 {
 	static char s1[STACK];
