@@ -45,6 +45,27 @@ enum wire_state {
 };
 
 struct wire_thread;
+struct wire;
+struct wire_wait;
+
+/*
+ * The record of a wire blocked until another wire hands it something: a
+ * message (channel send or receive), a lock or a semaphore unit. Each wire
+ * embeds one, so such a call keeps nothing on its stack while it waits and
+ * can switch away as its very last step. wire_channel_recv_wait() uses
+ * one in caller memory (it is the channel's wire_channel_receiver_t).
+ * Treat the fields as private.
+ */
+typedef struct wire_handoff {
+	wire_list_t link;	/* in the queue of the object waited on */
+	struct wire *wire;	/* the blocked wire, or NULL (none, or a wait record) */
+	struct wire_wait *wait; /* wait to trigger (recv_wait), or NULL */
+	union {
+		void *msg;  /* a blocked sender's message */
+		void **dst; /* where a blocked receiver's message goes */
+	};
+	int state; /* of a channel receiver: idle, queued, notified or done */
+} wire_handoff_t;
 
 typedef struct wire {
 	wire_coro_t coro;
@@ -55,6 +76,7 @@ typedef struct wire {
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
+	wire_handoff_t handoff; /* while blocked in a hand-off (channel, lock, semaphore) */
 } wire_t;
 
 /*
@@ -175,8 +197,9 @@ void wire_suspend(void);
 
 /*
  * Queue a suspended wire to run. A wire that is ready or running stays
- * where it is; a done wire is not touched. Aborts if @wire belongs to the
- * scheduler of another OS thread.
+ * where it is; a done wire is not touched, and neither is a wire blocked
+ * in a channel, lock or semaphore call (only the hand-off ends that wait).
+ * Aborts if @wire belongs to the scheduler of another OS thread.
  */
 void wire_resume(wire_t *wire);
 

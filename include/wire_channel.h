@@ -29,17 +29,11 @@ typedef struct wire_channel {
 } wire_channel_t;
 
 /*
- * A receiver record: caller memory for wire_channel_recv_wait(), and the
- * on-stack record of a receiver blocked in wire_channel_recv_block().
- * Treat the fields as private.
+ * A receiver record for wire_channel_recv_wait(), in caller memory. It is
+ * the hand-off record each wire embeds for its blocking channel calls
+ * (wire_handoff_t in wire.h). Treat the fields as private.
  */
-typedef struct wire_channel_receiver {
-	wire_list_t link;  /* in channel->receivers while queued */
-	wire_t *wire;	   /* blocked receiver to resume, or NULL for a wait record */
-	wire_wait_t *wait; /* wait to trigger (recv_wait), or NULL */
-	void *msg;	   /* message handed over to a blocked receiver */
-	int state;	   /* idle, queued, notified or done */
-} wire_channel_receiver_t;
+typedef wire_handoff_t wire_channel_receiver_t;
 
 /* Make @c an empty channel. The caller owns @c. */
 void wire_channel_init(wire_channel_t *c);
@@ -50,8 +44,8 @@ void wire_channel_init(wire_channel_t *c);
  * record and the call returns without blocking. Otherwise the caller
  * blocks (an armed wire_channel_recv_wait() record is notified first)
  * until a receiver takes the message; senders are served in FIFO order.
- * Resumes of the blocked wire from elsewhere are absorbed. Aborts if it
- * has to block outside a wire.
+ * wire_resume() of the blocked wire from elsewhere does not wake it.
+ * Aborts if it has to block outside a wire.
  */
 void wire_channel_send(wire_channel_t *c, void *msg);
 

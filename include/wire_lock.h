@@ -29,8 +29,8 @@ void wire_lock_init(wire_lock_t *l);
 /*
  * Take @l. If it is free it is taken at once, without blocking. Otherwise
  * the caller queues behind the earlier waiters and blocks until a release
- * hands the lock to it. Resumes of the blocked wire from elsewhere are
- * absorbed. Aborts if it has to block outside a wire.
+ * hands the lock to it. wire_resume() of the blocked wire from elsewhere
+ * does not wake it. Aborts if it has to block outside a wire.
  */
 void wire_lock_take(wire_lock_t *l);
 

@@ -49,7 +49,7 @@ void wire_wait_stop(wire_wait_t *w);
 
 /*
  * Block the calling wire until @w is triggered; returns at once if it
- * already is. Resumes of the wire from elsewhere are absorbed. The
+ * already is. wire_resume() of the wire from elsewhere does not wake it. The
  * trigger stays set until wire_wait_reset(). Aborts outside a wire.
  */
 void wire_wait_single(wire_wait_t *w);

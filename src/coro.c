@@ -90,7 +90,7 @@ static void __attribute__((noreturn, noinline)) start_fresh(struct coro_start *s
 	__builtin_trap();
 }
 
-void wire_coro_jump(void **save_sp, void *to_sp)
+int wire_coro_jump(void **save_sp, void *to_sp)
 {
 	struct coro_saved self;
 	struct coro_start *to = to_sp;
@@ -98,7 +98,7 @@ void wire_coro_jump(void **save_sp, void *to_sp)
 	self.fn = NULL;
 	*save_sp = &self;
 	if (_setjmp(self.jb) != 0)
-		return;
+		return 0;
 	if (to->fn)
 		start_fresh(to);
 	_longjmp(((struct coro_saved *)to_sp)->jb, 1);

@@ -47,8 +47,11 @@
 #include <valgrind/valgrind.h>
 #endif
 
-/* Save the current context into *save_sp and continue the one at @to_sp. */
-void wire_coro_jump(void **save_sp, void *to_sp);
+/*
+ * Save the current context into *save_sp and continue the one at @to_sp.
+ * Returns 0 when the saved context is resumed.
+ */
+int wire_coro_jump(void **save_sp, void *to_sp);
 
 /*
  * Lay out a fresh context on @stack so that the first jump to the returned
@@ -142,8 +145,12 @@ static inline void coro_started(void)
 #endif
 }
 
-/* Switch from @from (the running context) to @to. */
-static inline void coro_switch(wire_coro_t *from, wire_coro_t *to)
+/*
+ * Switch from @from (the running context) to @to; returns 0 once @from is
+ * resumed. `return coro_switch(...)` as a blocking call's last step is a
+ * tail jump in builds without sanitizer hooks (see coro_x86_64.S).
+ */
+static inline int coro_switch(wire_coro_t *from, wire_coro_t *to)
 {
 #ifdef WIRE_ASAN
 	wire_coro_asan_from = from;
@@ -152,11 +159,14 @@ static inline void coro_switch(wire_coro_t *from, wire_coro_t *to)
 #ifdef WIRE_TSAN
 	__tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
-	wire_coro_jump(&from->sp, to->sp);
 #ifdef WIRE_ASAN
+	wire_coro_jump(&from->sp, to->sp);
 	__sanitizer_finish_switch_fiber(from->asan_fake_stack,
 					(const void **)&wire_coro_asan_from->stack,
 					&wire_coro_asan_from->stack_size);
+	return 0;
+#else
+	return wire_coro_jump(&from->sp, to->sp);
 #endif
 }
 

@@ -1,12 +1,14 @@
 /*
  * Context switch for aarch64 (AAPCS64). See coro.h.
  *
- * void wire_coro_jump(void **save_sp, void *to_sp)
+ * int wire_coro_jump(void **save_sp, void *to_sp)
  *
  * Saves x19-x30 and d8-d15 in a 160-byte frame on the current stack,
  * stores sp in *save_sp, loads to_sp, restores the same frame and
  * branches to the restored x30. `br` rather than `ret` keeps the return
- * predictor from guessing the caller of this switch.
+ * predictor from guessing the caller of this switch. Returns 0 in the
+ * context it resumes (see coro_x86_64.S for why blocking calls end with
+ * `return wire_coro_jump(...)`).
  */
 	.text
 	.globl	wire_coro_jump
@@ -54,6 +56,7 @@ wire_coro_jump:
 	ldp	d14, d15, [sp, #144]
 	add	sp, sp, #160
 	.cfi_adjust_cfa_offset -160
+	mov	w0, wzr
 	br	x30
 	.cfi_endproc
 	.size	wire_coro_jump, .-wire_coro_jump

@@ -1,13 +1,19 @@
 /*
  * Context switch for x86-64 (System V). See coro.h.
  *
- * void wire_coro_jump(void **save_sp, void *to_sp)
+ * int wire_coro_jump(void **save_sp, void *to_sp)
  *
  * Pushes the callee-saved registers on the current stack, stores the stack
  * pointer in *save_sp, loads to_sp and pops the same frame from there. The
  * resume address is popped into a scratch register and reached with an
  * indirect jump: a `ret` would consult the return stack buffer, which
  * predicts the caller of this switch and misses on every switch.
+ *
+ * It returns 0 in the context it resumes. A blocking call whose last step
+ * is `return wire_coro_jump(...)` compiles to a jump here, so the resume
+ * address is that call's own return address in the caller: the resumed
+ * wire continues in its caller without a `ret`, which the return stack
+ * buffer (filled by the other context's calls) would mispredict.
  *
  * Both stacks hold the same frame shape, so one set of CFI notes describes
  * the frame before and after the stack pointer changes and a debugger can
@@ -61,6 +67,7 @@ wire_coro_jump:
 	popq	%rcx
 	.cfi_adjust_cfa_offset -8
 	.cfi_register %rip, %rcx
+	xorl	%eax, %eax
 	jmpq	*%rcx
 	.cfi_endproc
 	.size	wire_coro_jump, .-wire_coro_jump

@@ -247,6 +247,7 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 	w->arg = arg;
 	w->thread = t;
 	w->link.next = NULL;
+	w->handoff.wire = NULL;
 	coro_make(&w->coro, stack, stack_size, wire_main, w);
 	w->state = WIRE_READY;
 	wire__runq_push(t, w);
@@ -268,11 +269,14 @@ void wire_yield(void)
 
 void wire_suspend(void)
 {
-	wire__suspend(current_or_die(wire__self, "wire_suspend"));
+	(void)wire__suspend(current_or_die(wire__self, "wire_suspend"));
 }
 
 void wire_resume(wire_t *w)
 {
+	/* A hand-off wait is ended by the hand-off only (wire__handoff_park). */
+	if (w && w->handoff.wire)
+		return;
 	wire__resume(w);
 }
 

@@ -1,9 +1,14 @@
 /*
  * wire_channel - rendezvous channels. See wire_channel.h.
  *
- * The channel holds two FIFO queues of records that live on the stacks of
- * blocked wires (or in caller memory for recv_wait): senders and
- * receivers. At most one of them holds a record that can be served at
+ * The channel holds two FIFO queues of hand-off records: senders and
+ * receivers. A blocked wire queues the record embedded in its wire_t
+ * (recv_wait queues caller memory), not one on its stack: the blocking
+ * call then has nothing left to do once it has switched away, so the
+ * switch is its last step and the wire resumes straight in its caller,
+ * without a return the CPU would mispredict (that return was about half
+ * the cost of a ping-pong). Only the other side of the hand-off wakes
+ * such a wire (wire__handoff_park in wire_internal.h). At most one of them holds a record that can be served at
  * once: a sender that finds a receiver queued hands its message over (a
  * blocked receiver) or notifies it (an armed recv_wait record), and a
  * receiver that finds a sender queued takes its message. A notified record
@@ -14,6 +19,9 @@
  * receiver gives up (recv_unwait), the sender is offered to the next
  * receiver, so no wakeup is lost; a late receiver may find the message
  * gone (EAGAIN), which is a spurious wakeup.
+ *
+ * The records' layout is wire_handoff_t (wire.h); wire_channel_receiver_t
+ * is the same type.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,14 +32,6 @@
 #include "wire_internal.h"
 
 enum { RECV_IDLE, RECV_QUEUED, RECV_NOTIFIED, RECV_DONE };
-
-/* A blocked sender; lives on its stack. */
-struct sender {
-	wire_list_t link;
-	wire_t *wire;
-	void *msg;
-	int taken;
-};
 
 static inline void unlink_node(wire_list_t *n)
 {
@@ -48,12 +48,34 @@ void wire_channel_init(wire_channel_t *c)
 /* Take the message of the queued sender @n. */
 static inline void *take_sender(wire_list_t *n)
 {
-	struct sender *s = wire_container_of(n, struct sender, link);
+	wire_handoff_t *s = wire__handoff_of(n);
+	void *msg = s->msg;
 
 	unlink_node(n);
-	s->taken = 1;
-	wire__resume(s->wire);
-	return s->msg;
+	wire__handoff_release(s);
+	return msg;
+}
+
+/* Hand @msg to the blocked receiver @r, which has left the queue. */
+static inline void give(wire_handoff_t *r, void *msg)
+{
+	*r->dst = msg;
+	r->state = RECV_DONE;
+	wire__handoff_release(r);
+}
+
+/*
+ * Hand the oldest queued sender's message to the blocked receiver @r,
+ * which has left the queue. The receiver runs first, as after a direct
+ * hand-off.
+ */
+static inline void give_oldest(wire_channel_t *c, wire_handoff_t *r)
+{
+	wire_handoff_t *s = wire__handoff_of(c->senders.next);
+
+	unlink_node(&s->link);
+	give(r, s->msg);
+	wire__handoff_release(s);
 }
 
 /* Notify the armed record @r, which has left the receiver queue. */
@@ -67,16 +89,17 @@ static inline void notify(wire_channel_receiver_t *r)
 /*
  * No blocked receiver to hand @msg to: notify an armed recv_wait record if
  * one is first in line, then queue the caller as a sender and sleep until
- * a receiver takes the message.
+ * a receiver takes the message. The record is the wire's own and the
+ * switch is the last step (wire_internal.h), so the wire resumes directly
+ * in the caller of wire_channel_send() when its message is taken.
  */
-static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg)
+static void send_blocking(wire_channel_t *c, void *msg)
 {
+	wire_t *cur = wire__blocking_current("wire_channel_send");
 	wire_list_t *n = c->receivers.next;
-	struct sender s;
 
-	s.wire = wire__blocking_current("wire_channel_send");
 	if (n != &c->receivers) {
-		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
+		wire_handoff_t *r = wire__handoff_of(n);
 		unlink_node(n);
 		if (r->wire) {
 			/*
@@ -85,24 +108,13 @@ static void __attribute__((noinline)) send_blocking(wire_channel_t *c, void *msg
 			 * receiver takes the oldest of them; the caller queues
 			 * behind the others, so it never overtakes them.
 			 */
-			struct sender *old =
-			    wire_container_of(c->senders.next, struct sender, link);
-			unlink_node(&old->link);
-			r->msg = old->msg;
-			r->state = RECV_DONE;
-			wire__resume(r->wire);
-			old->taken = 1;
-			wire__resume(old->wire);
+			give_oldest(c, r);
 		} else {
 			notify(r);
 		}
 	}
-	s.msg = msg;
-	s.taken = 0;
-	list_add_tail(&c->senders, &s.link);
-	do
-		wire__suspend(s.wire);
-	while (!s.taken);
+	cur->handoff.msg = msg;
+	wire__handoff_park(cur, &c->senders);
 }
 
 void wire_channel_send(wire_channel_t *c, void *msg)
@@ -110,14 +122,12 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 	wire_list_t *n = c->receivers.next;
 
 	if (n != &c->receivers) {
-		wire_channel_receiver_t *r = wire_container_of(n, wire_channel_receiver_t, link);
+		wire_handoff_t *r = wire__handoff_of(n);
 		/* (With senders queued, they go first: see send_blocking.) */
 		if (__builtin_expect(r->wire != NULL && list_empty(&c->senders), 1)) {
 			/* Direct hand-off to a blocked receiver: no need to block. */
 			unlink_node(n);
-			r->msg = msg;
-			r->state = RECV_DONE;
-			wire__resume(r->wire);
+			give(r, msg);
 			return;
 		}
 	}
@@ -125,19 +135,15 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 }
 
 /* No sender waits: queue the caller as a receiver and sleep until one hands a message over. */
-static int __attribute__((noinline)) recv_blocking(wire_channel_t *c, void **msg)
+static int recv_blocking(wire_channel_t *c, void **msg)
 {
-	wire_channel_receiver_t r;
+	wire_t *cur = wire__blocking_current("wire_channel_recv_block");
+	wire_handoff_t *r = &cur->handoff;
 
-	r.wire = wire__blocking_current("wire_channel_recv_block");
-	r.wait = NULL;
-	r.state = RECV_QUEUED;
-	list_add_tail(&c->receivers, &r.link);
-	do
-		wire__suspend(r.wire);
-	while (r.state != RECV_DONE);
-	*msg = r.msg;
-	return 0;
+	r->wait = NULL;
+	r->dst = msg;
+	r->state = RECV_QUEUED;
+	return wire__handoff_park(cur, &c->receivers);
 }
 
 int wire_channel_recv_block(wire_channel_t *c, void **msg)
@@ -145,11 +151,7 @@ int wire_channel_recv_block(wire_channel_t *c, void **msg)
 	wire_list_t *n = c->senders.next;
 
 	if (__builtin_expect(n != &c->senders, 1)) {
-		struct sender *s = wire_container_of(n, struct sender, link);
-		unlink_node(n);
-		*msg = s->msg;
-		s->taken = 1;
-		wire__resume(s->wire);
+		*msg = take_sender(n);
 		return 0;
 	}
 	return recv_blocking(c, msg);
@@ -171,7 +173,6 @@ void wire_channel_recv_wait(wire_channel_t *c, wire_channel_receiver_t *r, wire_
 {
 	r->wire = NULL;
 	r->wait = wait;
-	r->msg = NULL;
 	if (!list_empty(&c->senders)) {
 		notify(r);
 		return;
@@ -186,23 +187,14 @@ void wire_channel_recv_wait(wire_channel_t *c, wire_channel_receiver_t *r, wire_
  */
 static void pass_on(wire_channel_t *c)
 {
-	wire_channel_receiver_t *r;
-	wire_list_t *n;
+	wire_handoff_t *r;
 
 	if (list_empty(&c->senders) || list_empty(&c->receivers))
 		return;
-	n = c->receivers.next;
-	unlink_node(n);
-	r = wire_container_of(n, wire_channel_receiver_t, link);
+	r = wire__handoff_of(c->receivers.next);
+	unlink_node(&r->link);
 	if (r->wire) {
-		/* The receiver runs first, as after a direct hand-off. */
-		struct sender *s = wire_container_of(c->senders.next, struct sender, link);
-		unlink_node(&s->link);
-		r->msg = s->msg;
-		r->state = RECV_DONE;
-		wire__resume(r->wire);
-		s->taken = 1;
-		wire__resume(s->wire);
+		give_oldest(c, r);
 	} else {
 		notify(r);
 	}

@@ -91,8 +91,12 @@ sched:
  * always, and listed by name only while the deadlock report is on: the
  * list costs four stores here and four in wire__resume(), a sixth of a
  * channel hand-off. A wire that is not listed has link.next == NULL.
+ * Returns 0 once resumed: a blocking call that ends with
+ * `return wire__suspend(cur)` and keeps nothing on its stack meanwhile
+ * compiles to a jump into the switch, and its wire later resumes directly
+ * in its caller (see coro_x86_64.S).
  */
-static inline void wire__suspend(wire_t *cur)
+static inline int wire__suspend(wire_t *cur)
 {
 	wire_thread_t *t = cur->thread;
 
@@ -100,10 +104,13 @@ static inline void wire__suspend(wire_t *cur)
 	if (__builtin_expect(t->report_deadlock, 0))
 		list_add_tail(&t->suspended, &cur->link);
 	t->num_suspended++;
-	coro_switch(&cur->coro, wire__next_context(t));
+	return coro_switch(&cur->coro, wire__next_context(t));
 }
 
-/* wire_resume(@w): queue @w if it is suspended, otherwise do nothing. */
+/*
+ * wire_resume(@w) without the check for a hand-off wait: queue @w if it is
+ * suspended, otherwise do nothing.
+ */
 static inline void wire__resume(wire_t *w)
 {
 	wire_thread_t *t;
@@ -122,6 +129,45 @@ static inline void wire__resume(wire_t *w)
 	t->num_suspended--;
 	w->state = WIRE_READY;
 	wire__runq_push(t, w);
+}
+
+/*
+ * Hand-off waits. A wire blocked until another wire hands it something
+ * (a message, a lock, a semaphore unit, a trigger) parks with
+ * handoff.wire set, and only the hand-off wakes it (wire_resume() leaves
+ * it alone meanwhile). It needs no second look when it runs again, so a
+ * call that ends with `return wire__handoff_hold(cur)` switches away as
+ * its last step and resumes straight in its own caller.
+ */
+static inline int wire__handoff_hold(wire_t *cur)
+{
+	cur->handoff.wire = cur;
+	return wire__suspend(cur);
+}
+
+/* End the hand-off wait of @w. */
+static inline void wire__handoff_wake(wire_t *w)
+{
+	w->handoff.wire = NULL;
+	wire__resume(w);
+}
+
+/* Hold @cur with its embedded record queued on the object's FIFO @q. */
+static inline int wire__handoff_park(wire_t *cur, wire_list_t *q)
+{
+	list_add_tail(q, &cur->handoff.link);
+	return wire__handoff_hold(cur);
+}
+
+static inline wire_handoff_t *wire__handoff_of(wire_list_t *n)
+{
+	return wire_container_of(n, wire_handoff_t, link);
+}
+
+/* End the wait of the record @h, which has left its queue. */
+static inline void wire__handoff_release(wire_handoff_t *h)
+{
+	wire__handoff_wake(h->wire);
 }
 
 #endif

@@ -12,34 +12,17 @@
 #include "list.h"
 #include "wire_internal.h"
 
-/* A blocked wire; lives on its stack. */
-struct lock_waiter {
-	wire_list_t link;
-	wire_t *wire;
-	int granted;
-};
-
-/* Queue the caller on @q and sleep until a releaser grants it. */
-static void block_on(wire_list_t *q, const char *call)
-{
-	struct lock_waiter me;
-
-	me.wire = wire__blocking_current(call);
-	me.granted = 0;
-	list_add_tail(q, &me.link);
-	do
-		wire__suspend(me.wire);
-	while (!me.granted);
-}
+/*
+ * Waiters queue the hand-off record of their wire (wire_internal.h): a
+ * wire woken from l->waiters holds the lock, so wire_lock_take() ends with
+ * the switch and the wire resumes in its caller.
+ */
 
 /* Grant and wake the waiter at node @n, taking it off its queue. */
 static inline void grant(wire_list_t *n)
 {
-	struct lock_waiter *w = wire_container_of(n, struct lock_waiter, link);
-
 	list_del(n);
-	w->granted = 1;
-	wire__resume(w->wire);
+	wire__handoff_release(wire__handoff_of(n));
 }
 
 void wire_lock_init(wire_lock_t *l)
@@ -55,7 +38,7 @@ void wire_lock_take(wire_lock_t *l)
 		l->locked = 1;
 		return;
 	}
-	block_on(&l->waiters, "wire_lock_take");
+	wire__handoff_park(wire__blocking_current("wire_lock_take"), &l->waiters);
 }
 
 int wire_lock_try_take(wire_lock_t *l)
@@ -84,5 +67,6 @@ void wire_lock_wait_clear(wire_lock_t *l)
 	/* Woken when the lock became free; another wire may have taken it
 	 * before this one ran, so look again. */
 	while (l->locked)
-		block_on(&l->clear_waiters, "wire_lock_wait_clear");
+		wire__handoff_park(wire__blocking_current("wire_lock_wait_clear"),
+				   &l->clear_waiters);
 }

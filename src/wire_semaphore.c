@@ -13,12 +13,7 @@
 #include "list.h"
 #include "wire_internal.h"
 
-/* A blocked wire; lives on its stack. */
-struct sem_waiter {
-	wire_list_t link;
-	wire_t *wire;
-	int granted;
-};
+/* Waiters queue the hand-off record of their wire (wire_internal.h). */
 
 void wire_sem_init(wire_sem_t *s, unsigned count)
 {
@@ -28,18 +23,11 @@ void wire_sem_init(wire_sem_t *s, unsigned count)
 
 void wire_sem_take(wire_sem_t *s)
 {
-	struct sem_waiter me;
-
 	if (__builtin_expect(s->count != 0, 1)) {
 		s->count--;
 		return;
 	}
-	me.wire = wire__blocking_current("wire_sem_take");
-	me.granted = 0;
-	list_add_tail(&s->waiters, &me.link);
-	do
-		wire__suspend(me.wire);
-	while (!me.granted);
+	wire__handoff_park(wire__blocking_current("wire_sem_take"), &s->waiters);
 }
 
 int wire_sem_try_take(wire_sem_t *s)
@@ -55,10 +43,8 @@ void wire_sem_release(wire_sem_t *s)
 	wire_list_t *n = s->waiters.next;
 
 	if (n != &s->waiters) {
-		struct sem_waiter *w = wire_container_of(n, struct sem_waiter, link);
 		list_del(n);
-		w->granted = 1;
-		wire__resume(w->wire);
+		wire__handoff_release(wire__handoff_of(n));
 		return;
 	}
 	if (s->count == UINT_MAX)

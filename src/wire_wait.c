@@ -25,9 +25,11 @@ int wire_wait_resume(wire_wait_t *w)
 	if (!w->armed || w->triggered)
 		return 0;
 	w->triggered = 1;
-	if (w->waiter)
-		wire__resume(w->waiter);
-	else if (w->list && w->list->waiter)
+	if (w->waiter) {
+		wire_t *waiter = w->waiter;
+		w->waiter = NULL;
+		wire__handoff_wake(waiter);
+	} else if (w->list && w->list->waiter)
 		wire__resume(w->list->waiter);
 	return 1;
 }
@@ -47,11 +49,11 @@ void wire_wait_single(wire_wait_t *w)
 {
 	wire_t *self = wire__blocking_current("wire_wait_single");
 
-	while (!w->triggered) {
-		w->waiter = self;
-		wire__suspend(self);
-		w->waiter = NULL;
-	}
+	if (w->triggered)
+		return;
+	/* Only the trigger wakes the wire, which then returns to its caller. */
+	w->waiter = self;
+	wire__handoff_hold(self);
 }
 
 void wire_wait_list_init(wire_wait_list_t *wl)

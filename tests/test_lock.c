@@ -253,6 +253,44 @@ static void clear_held_outside(void *arg)
 	wire_lock_wait_clear(&lock);
 }
 
+/* ------------------------------------------------------------------ */
+
+static void stray_waiter(void *arg)
+{
+	(void)arg;
+	wire_lock_take(&lock);
+	test_mark('w');
+	wire_lock_release(&lock);
+}
+
+static void stray_holder(void *arg)
+{
+	(void)arg;
+	wire_lock_take(&lock);
+	wire_yield(); /* the waiter queues */
+	for (int i = 0; i < 3; i++) {
+		wire_resume(&wires[1]); /* must neither wake nor grant it */
+		wire_yield();
+		CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
+		CHECK_STR_EQ(test_trace, "");
+	}
+	test_mark('r');
+	wire_lock_release(&lock);
+}
+
+TEST(stray_resume_of_a_waiter_is_ignored)
+{
+	wire_thread_init(&thread);
+	wire_lock_init(&lock);
+	test_trace_reset();
+	spawn(0, "holder", stray_holder, NULL);
+	spawn(1, "waiter", stray_waiter, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(test_trace, "rw");
+	CHECK_EQ(wire_thread_suspended(), 0);
+	CHECK(!lock.locked);
+}
+
 TEST(misuse_aborts_with_a_message)
 {
 	EXPECT_ABORT(release_unheld, "libwire: wire_lock_release: the lock is not held");

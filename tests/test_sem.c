@@ -121,3 +121,38 @@ TEST(misuse_aborts_with_a_message)
 	EXPECT_ABORT(take_outside, "libwire: wire_sem_take: called outside a wire");
 	EXPECT_ABORT(overflow, "libwire: wire_sem_release: the count would overflow");
 }
+
+/* ------------------------------------------------------------------ */
+
+static void stray_sem_waiter(void *arg)
+{
+	(void)arg;
+	wire_sem_take(&sem);
+	test_mark('w');
+}
+
+static void stray_sem_resumer(void *arg)
+{
+	(void)arg;
+	wire_yield(); /* the waiter queues */
+	for (int i = 0; i < 3; i++) {
+		wire_resume(&wires[0]); /* must neither wake it nor give it a unit */
+		wire_yield();
+		CHECK_EQ(wires[0].state, WIRE_SUSPENDED);
+	}
+	test_mark('r');
+	wire_sem_release(&sem);
+}
+
+TEST(stray_resume_of_a_waiter_is_ignored)
+{
+	wire_thread_init(&thread);
+	wire_sem_init(&sem, 0);
+	test_trace_reset();
+	spawn(0, "waiter", stray_sem_waiter, NULL);
+	spawn(1, "resumer", stray_sem_resumer, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(test_trace, "rw");
+	CHECK_EQ(sem.count, 0);
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
