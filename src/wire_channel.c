@@ -8,17 +8,15 @@
  * switch is its last step and the wire resumes straight in its caller,
  * without a return the CPU would mispredict (that return was about half
  * the cost of a ping-pong). Only the other side of the hand-off wakes
- * such a wire (wire__handoff_park in wire_internal.h). At most one of them holds a record that can be served at
- * once: a sender that finds a receiver queued hands its message over (a
- * blocked receiver) or notifies it (an armed recv_wait record), and a
- * receiver that finds a sender queued takes its message. A notified record
- * leaves the queue; the sender behind it stays queued until somebody takes
- * its message. Meanwhile a blocked receiver may queue too: a sender that
- * arrives then hands that receiver the oldest queued sender and queues
- * itself, so senders are taken in the order they came. If the notified
- * receiver gives up (recv_unwait), the sender is offered to the next
- * receiver, so no wakeup is lost; a late receiver may find the message
- * gone (EAGAIN), which is a spurious wakeup.
+ * such a wire (wire__handoff_park in wire_internal.h). At most one of them holds a record that can
+ * be served at once: a sender that finds a receiver queued hands its message over (a blocked
+ * receiver) or notifies it (an armed recv_wait record), and a receiver that finds a sender queued
+ * takes its message. A notified record leaves the queue; the sender behind it stays queued until
+ * somebody takes its message. Meanwhile a blocked receiver may queue too: a sender that arrives
+ * then hands that receiver the oldest queued sender and queues itself, so senders are taken in the
+ * order they came. If the notified receiver gives up (recv_unwait), the sender is offered to the
+ * next receiver, so no wakeup is lost; a late receiver may find the message gone (EAGAIN), which is
+ * a spurious wakeup.
  *
  * The records' layout is wire_handoff_t (wire.h); wire_channel_receiver_t
  * is the same type.
