@@ -107,17 +107,11 @@ static inline int wire__suspend(wire_t *cur)
 	return coro_switch(&cur->coro, wire__next_context(t));
 }
 
-/*
- * wire_resume(@w) without the check for a hand-off wait: queue @w if it is
- * suspended, otherwise do nothing.
- */
-static inline void wire__resume(wire_t *w)
+/* Queue the suspended wire @w. */
+static inline void wire__wake(wire_t *w)
 {
-	wire_thread_t *t;
+	wire_thread_t *t = w->thread;
 
-	if (!w || w->state != WIRE_SUSPENDED)
-		return;
-	t = w->thread;
 	if (__builtin_expect(t != wire__self, 0))
 		wire__misuse("wire_resume",
 			     "the wire belongs to the scheduler of another OS thread");
@@ -129,6 +123,16 @@ static inline void wire__resume(wire_t *w)
 	t->num_suspended--;
 	w->state = WIRE_READY;
 	wire__runq_push(t, w);
+}
+
+/*
+ * wire_resume(@w) without the check for a hand-off wait: queue @w if it is
+ * suspended, otherwise do nothing.
+ */
+static inline void wire__resume(wire_t *w)
+{
+	if (w && w->state == WIRE_SUSPENDED)
+		wire__wake(w);
 }
 
 /*
@@ -145,11 +149,11 @@ static inline int wire__handoff_hold(wire_t *cur)
 	return wire__suspend(cur);
 }
 
-/* End the hand-off wait of @w. */
+/* End the hand-off wait of @w (suspended until this call). */
 static inline void wire__handoff_wake(wire_t *w)
 {
 	w->handoff.wire = NULL;
-	wire__resume(w);
+	wire__wake(w);
 }
 
 /* Hold @cur with its embedded record queued on the object's FIFO @q. */
