@@ -36,6 +36,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -52,6 +53,8 @@
 #include "list.h"
 
 #define DEFAULT_THREADS 4
+/* Least time between two wakes of a sleeping worker for a shared read. */
+#define BOOT_GAP_NS 1000000
 
 enum backend { BACKEND_NONE, BACKEND_THREADS, BACKEND_URING };
 
@@ -63,11 +66,16 @@ static struct {
 	pthread_cond_t cond;
 	struct wio_req *head;
 	struct wio_req **tailp;
-	unsigned idle; /* workers waiting on cond */
-	int stop;      /* workers leave once the queue is empty */
+	int stop; /* workers leave once the queue is empty */
 	int nthreads;
+	int max_spin;  /* workers that may poll the queue at once: the other CPUs */
+	unsigned idle; /* workers waiting on cond */
+	/* Written under lock, read without it as hints. */
+	_Atomic unsigned queued;   /* records in the queue */
+	_Atomic unsigned hot;	   /* workers spinning or performing a shared read */
+	_Atomic unsigned spinning; /* workers polling @queued for a while */
 	pthread_t tids[WIRE_IO_MAX_THREADS];
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, {0}};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* Serializes wire_io_init() and wire_io_shutdown(). */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -77,6 +85,10 @@ static _Atomic unsigned live_gen; /* generation in service, 0: stopped */
 static _Atomic int backend = BACKEND_NONE;
 /* Try reads inline first (WIRE_IO_INLINE, read by wire_io_init()). */
 static _Atomic int inline_reads;
+/* Share reads with spinning workers (WIRE_IO_SHARE, read by wire_io_init()). */
+static _Atomic int share_reads;
+/* Least time between two wakes of a sleeping worker for a shared read. */
+static _Atomic int64_t boot_gap = BOOT_GAP_NS;
 
 static __thread struct wio_ctx tctx;
 
@@ -226,6 +238,27 @@ static void perform(struct wio_req *r)
 /* ------------------------------------------------------------------ */
 /* Worker pool.                                                        */
 
+/* How long an idle worker polls the queue before it sleeps. */
+#define WORKER_SPIN_NS 50000
+/* How long the scheduler, with nothing else to run, polls for shared reads. */
+#define SCHED_SPIN_NS 20000
+/*
+ * Shared reads queued per hot worker, at most: for a buffer a worker
+ * filled last (DEEP), one not seen lately (DEPTH); a buffer this thread
+ * filled last is shared only into an empty queue.
+ */
+#define SHARE_DEPTH 2
+#define SHARE_DEEP  16
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 static void push_completion(struct wio_req *r)
 {
 	struct wio_ctx *c = r->ctx; /* r may be gone once pushed */
@@ -234,37 +267,113 @@ static void push_completion(struct wio_req *r)
 
 	do
 		r->next = old;
-	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, r, memory_order_release,
+	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, r, memory_order_seq_cst,
 						      memory_order_relaxed));
 	if (old)
 		return; /* the eventfd was written for the batch already */
+	/*
+	 * The scheduler clears want_efd only while its reap timer is armed,
+	 * and sets it (then takes the list) before it may block: with both
+	 * sides sequentially consistent, either it takes this record or this
+	 * load sees the flag set.
+	 */
+	if (!atomic_load_explicit(&c->want_efd, memory_order_seq_cst))
+		return;
 	while (sys_write(c->efd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 }
 
+/*
+ * Poll the queue for up to WORKER_SPIN_NS (without the lock). Returns 1
+ * if a record came. Gives up at once when this worker runs on @cpu, the
+ * CPU of the scheduler thread it served last: sharing a CPU with it, the
+ * spin would only take that thread's time.
+ */
+static int spin_for_work(int cpu)
+{
+	int64_t end = wire_now_ns() + WORKER_SPIN_NS;
+
+	for (;;) {
+		if (sched_getcpu() == cpu)
+			return 0;
+		for (int i = 0; i < 32; i++) {
+			if (atomic_load_explicit(&pool.queued, memory_order_relaxed))
+				return 1;
+			cpu_relax();
+		}
+		if (wire_now_ns() >= end)
+			return 0;
+	}
+}
+
+/*
+ * A worker takes records in order. After a call it polls the queue for a
+ * while before sleeping (at most pool.max_spin workers at once), so that
+ * records queued meanwhile need no wakeup. pool.hot counts the workers
+ * that will look at the queue soon without a wakeup: those polling it and
+ * those performing a shared read.
+ */
 static void *worker(void *arg)
 {
+	int may_spin = 0; /* has just performed a call */
+	int hot = 0;	  /* counted in pool.hot */
+	int cpu = -1;	  /* of the scheduler thread that made it */
+
 	(void)arg;
 	pthread_mutex_lock(&pool.lock);
 	for (;;) {
-		struct wio_req *r;
+		struct wio_req *r = pool.head;
 
-		while (!pool.head && !pool.stop) {
-			pool.idle++;
-			pthread_cond_wait(&pool.cond, &pool.lock);
-			pool.idle--;
+		if (r) {
+			pool.head = r->next;
+			if (!pool.head)
+				pool.tailp = &pool.head;
+			atomic_store_explicit(
+			    &pool.queued,
+			    atomic_load_explicit(&pool.queued, memory_order_relaxed) - 1,
+			    memory_order_relaxed);
+			/* Hot through a shared read; not through other calls,
+			 * which may block for long. */
+			if (r->share != hot) {
+				hot = r->share;
+				atomic_fetch_add_explicit(&pool.hot, hot ? 1u : -1u,
+							  memory_order_relaxed);
+			}
+			pthread_mutex_unlock(&pool.lock);
+			cpu = r->cpu;
+			perform(r);
+			push_completion(r); /* r may be gone */
+			may_spin = 1;
+			pthread_mutex_lock(&pool.lock);
+			continue;
 		}
-		r = pool.head;
-		if (!r)
+		if (pool.stop)
 			break;
-		pool.head = r->next;
-		if (!pool.head)
-			pool.tailp = &pool.head;
-		pthread_mutex_unlock(&pool.lock);
-		perform(r);
-		push_completion(r);
-		pthread_mutex_lock(&pool.lock);
+		if (may_spin && (int)atomic_load_explicit(&pool.spinning, memory_order_relaxed) <
+				    pool.max_spin) {
+			atomic_fetch_add_explicit(&pool.spinning, 1, memory_order_relaxed);
+			if (!hot) {
+				hot = 1;
+				atomic_fetch_add_explicit(&pool.hot, 1, memory_order_relaxed);
+			}
+			pthread_mutex_unlock(&pool.lock);
+			spin_for_work(cpu);
+			pthread_mutex_lock(&pool.lock);
+			atomic_fetch_sub_explicit(&pool.spinning, 1, memory_order_relaxed);
+			may_spin = 0;
+			continue;
+		}
+		may_spin = 0;
+		if (hot) {
+			hot = 0;
+			atomic_fetch_sub_explicit(&pool.hot, 1, memory_order_relaxed);
+		}
+		pool.idle++;
+		pthread_cond_wait(&pool.cond, &pool.lock);
+		pool.idle--;
 	}
+	if (hot)
+		atomic_fetch_sub_explicit(&pool.hot, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&pool.lock);
 	return NULL;
 }
@@ -281,6 +390,16 @@ static void pool_stop(void)
 	pool.nthreads = 0;
 }
 
+/* CPUs this process may run on. */
+static int cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return 1;
+}
+
 static int pool_start(int n)
 {
 	sigset_t all, old;
@@ -290,6 +409,13 @@ static int pool_start(int n)
 	pool.tailp = &pool.head;
 	pool.stop = 0;
 	pool.nthreads = 0;
+	pool.max_spin = cpus() - 1;
+	if (pool.max_spin > n)
+		pool.max_spin = n;
+	atomic_store(&pool.queued, 0);
+	pool.idle = 0;
+	atomic_store(&pool.hot, 0);
+	atomic_store(&pool.spinning, 0);
 	/* Workers take no signals: they belong to the program's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -308,16 +434,28 @@ static int pool_start(int n)
 	return 0;
 }
 
-/* Hand @r to a worker (scheduler thread). */
+/*
+ * Hand @r to a worker (scheduler thread). A sleeping worker is woken when
+ * the spinning ones cannot take every queued record; a shared read
+ * (@r->share) wakes one only when no worker is awake at all, as an awake
+ * one looks at the queue before it sleeps.
+ */
 static void pool_submit(struct wio_ctx *c, struct wio_req *r)
 {
+	unsigned q;
+
 	(void)c;
 	wire__fd_pending_add(1);
 	r->next = NULL;
+	r->cpu = sched_getcpu();
 	pthread_mutex_lock(&pool.lock);
 	*pool.tailp = r;
 	pool.tailp = &r->next;
-	if (pool.idle)
+	q = atomic_load_explicit(&pool.queued, memory_order_relaxed) + 1;
+	atomic_store_explicit(&pool.queued, q, memory_order_relaxed);
+	if (pool.idle &&
+	    (r->share ? !atomic_load_explicit(&pool.hot, memory_order_relaxed)
+		      : q > atomic_load_explicit(&pool.spinning, memory_order_relaxed)))
 		pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
 }
@@ -364,6 +502,199 @@ static void on_ready(struct wire__fd_watch *w)
 #endif
 }
 
+/* ------------------------------------------------------------------ */
+/* Shared reads.                                                       */
+
+/*
+ * Completions from now on come through the eventfd (the scheduler may
+ * block): set want_efd, then take what was pushed before.
+ */
+static void efd_on(struct wio_ctx *c)
+{
+	atomic_store_explicit(&c->want_efd, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&c->done_list, memory_order_seq_cst))
+		pool_reap(c);
+}
+
+/*
+ * Take back @c's shared reads that no worker has taken: all of them
+ * (@all), or those queued two rounds ago or more. Their wires try them
+ * inline.
+ */
+static void reclaim(struct wio_ctx *c, int all)
+{
+	struct wio_req **pp, *r, *got = NULL;
+	int n = 0;
+
+	pthread_mutex_lock(&pool.lock);
+	for (pp = &pool.head; (r = *pp);) {
+		if (r->ctx == c && r->share && (all || c->round - r->round >= 2)) {
+			*pp = r->next;
+			if (pool.tailp == &r->next)
+				pool.tailp = pp;
+			atomic_store_explicit(
+			    &pool.queued,
+			    atomic_load_explicit(&pool.queued, memory_order_relaxed) - 1,
+			    memory_order_relaxed);
+			r->next = got;
+			got = r;
+			n++;
+		} else {
+			pp = &r->next;
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	if (!n)
+		return;
+	wire__fd_pending_add(-n);
+	for (r = got; r; r = r->next) {
+		r->reclaimed = 1;
+		c->shared--;
+		c->reclaims++;
+		wire__resume(r->wire);
+	}
+	c->busy -= (unsigned)n;
+	if (!c->busy && c->drainer) {
+		wire_t *w = c->drainer;
+		c->drainer = NULL;
+		wire__resume(w);
+	}
+}
+
+/*
+ * The reap timer: armed while shared reads are in flight and other wires
+ * run, it fires at each scheduler round (after every ready wire ran, or
+ * 64 switches) and takes the completions without a system call. With no
+ * wire left to run, the scheduler takes back the shared reads no worker
+ * took, waits briefly for those a worker is performing, then lets the
+ * eventfd carry the rest.
+ */
+static void reap_fire(wire_timer_t *t)
+{
+	struct wio_ctx *c = wire_container_of(t, struct wio_ctx, reap);
+	wire_thread_t *th = wire__self;
+
+	c->round++;
+	if (atomic_load_explicit(&c->done_list, memory_order_relaxed))
+		pool_reap(c);
+	if (c->shared) {
+		reclaim(c, !th->run_head);
+		if (!th->run_head && c->shared) {
+			int64_t end = wire_now_ns() + SCHED_SPIN_NS;
+			while (!atomic_load_explicit(&c->done_list, memory_order_relaxed)) {
+				for (int i = 0; i < 32; i++)
+					cpu_relax();
+				if (wire_now_ns() >= end)
+					break;
+			}
+			pool_reap(c);
+		}
+	}
+	if (c->shared && th->run_head) {
+		wire_timer_start_at(&c->reap, 0);
+		return;
+	}
+	efd_on(c);
+}
+
+/* The slot of @buf in the thread's buffer sides. */
+static inline unsigned side_slot(const void *buf)
+{
+	return (unsigned)(((uint64_t)(uintptr_t)buf * 0x9e3779b97f4a7c15ull) >>
+			  (64 - WIO_SIDE_BITS));
+}
+
+/* Remember which CPU side last wrote @buf: a worker (1) or this thread (0). */
+static inline void side_set(struct wio_ctx *c, const void *buf, int worker)
+{
+	unsigned k = side_slot(buf);
+
+	c->side_buf[k] = buf;
+	c->side_worker[k] = (unsigned char)worker;
+}
+
+/*
+ * 1 if read @r, which could be tried inline, should rather go to a
+ * worker: other wires are ready to run meanwhile, and a worker will look
+ * at the queue soon without a wakeup (pool.hot), or none is awake and one
+ * may be woken. The buffer stays where it was last written, as far as the
+ * load allows: moving 4 KiB of written cache lines between CPUs costs
+ * about as much as the read itself. A buffer a worker filled last goes
+ * to a worker again while the queue is short; one this thread filled
+ * moves only when the workers would otherwise run dry.
+ */
+static inline int share_now(struct wio_ctx *c, const void *buf)
+{
+	unsigned q, hot, k, depth;
+	int64_t now, gap;
+
+	if (!atomic_load_explicit(&share_reads, memory_order_relaxed))
+		return 0;
+	if (!wire__self->run_head)
+		goto local;
+	q = atomic_load_explicit(&pool.queued, memory_order_relaxed);
+	hot = atomic_load_explicit(&pool.hot, memory_order_relaxed);
+	if (hot > (unsigned)pool.max_spin)
+		hot = (unsigned)pool.max_spin;
+	k = side_slot(buf);
+	if (c->side_buf[k] != buf)
+		depth = SHARE_DEPTH;
+	else
+		depth = c->side_worker[k] ? SHARE_DEEP : 1;
+	if (q < depth * hot)
+		goto share;
+	if (q || hot || pool.max_spin <= 0)
+		goto local;
+	/*
+	 * Every worker sleeps: this read wakes one, which then stays awake
+	 * while reads keep coming. At most one such wake per BOOT_GAP_NS: a
+	 * worker that finds itself on this thread's CPU (the other CPUs busy
+	 * with other work) goes back to sleep at once.
+	 */
+	gap = atomic_load_explicit(&boot_gap, memory_order_relaxed);
+	if (gap && (c->boot_skip++ & 63))
+		goto local; /* the clock, only at every 64th chance */
+	now = wire_now_ns();
+	if (now - c->boot_ns < gap)
+		goto local;
+	c->boot_ns = now;
+share:
+	side_set(c, buf, 1);
+	return 1;
+local:
+	side_set(c, buf, 0);
+	return 0;
+}
+
+/*
+ * Hand read @r to a worker and park until a worker performed it, or the
+ * scheduler took it back (@r->reclaimed: the caller tries it inline).
+ */
+static long share(struct wio_ctx *c, struct wio_req *r)
+{
+	r->wire = wire__current();
+	r->ctx = c;
+	r->done = 0;
+	r->share = 1;
+	r->reclaimed = 0;
+	r->round = c->round;
+	c->busy++;
+	c->shared++;
+	c->shares++;
+	if (!c->reap.armed) {
+		/* The timer takes the completions while it is armed. */
+		atomic_store_explicit(&c->want_efd, 0, memory_order_relaxed);
+		wire_timer_start_at(&c->reap, 0);
+	}
+	pool_submit(c, r);
+	while (!r->done && !r->reclaimed)
+		wire__suspend(r->wire);
+	r->share = 0;
+	if (r->ret == -1)
+		errno = r->err;
+	return r->ret;
+}
+
 static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 {
 	memset(c, 0, sizeof(*c));
@@ -372,6 +703,8 @@ static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 		return -1;
 	wire_fd_mode_init(&c->watch.state, -1);
 	atomic_init(&c->done_list, NULL);
+	atomic_init(&c->want_efd, 1);
+	wire_timer_init(&c->reap, reap_fire);
 #ifdef WIRE_HAVE_URING
 	if (with_ring && wire__uring_open(c) != 0) {
 		int err = errno;
@@ -389,6 +722,7 @@ static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 /* Release @c, which has nothing in flight (its owning thread). */
 static void ctx_close(struct wio_ctx *c)
 {
+	wire_timer_stop(&c->reap);
 	if (c->watch.state.fd >= 0)
 		wire__fd_unwatch(&c->watch);
 #ifdef WIRE_HAVE_URING
@@ -412,6 +746,7 @@ static void ctx_drain(struct wio_ctx *c)
 		return;
 	}
 	/* Outside a wire (a timer callback): block this thread. */
+	efd_on(c);
 	while (c->busy) {
 		struct pollfd pfd = {.fd = c->efd, .events = POLLIN};
 #ifdef WIRE_HAVE_URING
@@ -483,6 +818,21 @@ unsigned long wire__io_handoffs(void)
 	return tctx.handoffs;
 }
 
+unsigned long wire__io_shares(void)
+{
+	return tctx.shares;
+}
+
+unsigned long wire__io_reclaims(void)
+{
+	return tctx.reclaims;
+}
+
+void wire__io_share_gap(int64_t ns)
+{
+	atomic_store(&boot_gap, ns);
+}
+
 void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r)
 {
 #ifdef WIRE_HAVE_URING
@@ -494,18 +844,24 @@ void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r)
 /* ------------------------------------------------------------------ */
 /* Start and stop.                                                     */
 
+/* An on/off environment variable: 1 when unset, empty or "1", 0 for "0", else -1. */
+static int env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v || strcmp(v, "1") == 0)
+		return 1;
+	return strcmp(v, "0") == 0 ? 0 : -1;
+}
+
 int wire_io_init_backend(int num_threads, const char *name)
 {
 	struct wio_ctx *c = &tctx;
-	const char *inl = getenv("WIRE_IO_INLINE");
-	int want, err, inline_on;
+	int want, err, inline_on, share_on;
 	unsigned gen;
 
-	if (!inl || !*inl || strcmp(inl, "1") == 0)
-		inline_on = 1;
-	else if (strcmp(inl, "0") == 0)
-		inline_on = 0;
-	else {
+	if ((inline_on = env_flag("WIRE_IO_INLINE")) < 0 ||
+	    (share_on = env_flag("WIRE_IO_SHARE")) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -569,6 +925,7 @@ int wire_io_init_backend(int num_threads, const char *name)
 	}
 	atomic_store(&backend, want);
 	atomic_store(&inline_reads, inline_on);
+	atomic_store(&share_reads, inline_on && share_on && pool.max_spin > 0);
 	atomic_store_explicit(&live_gen, gen, memory_order_release);
 	pthread_mutex_unlock(&state_lock);
 	return 0;
@@ -759,6 +1116,7 @@ static size_t read_rest(struct wio_ctx *c, const struct wio_req *r, size_t done,
 static long read_call(struct wio_req *r)
 {
 	struct wio_ctx *c = enter();
+	const void *key;
 	struct iovec one;
 	const struct iovec *iov = &one;
 	int cnt = 1, saved, fl;
@@ -780,14 +1138,34 @@ static long read_call(struct wio_req *r)
 	 */
 	if (r->op == WIO_READ || r->op == WIO_READV)
 		return issue(c, r);
+	/*
+	 * With other wires ready to run and a worker awake, a worker performs
+	 * the read on another CPU while this thread runs them. Taken back
+	 * (nothing else to run, or no worker took it), it is tried here.
+	 */
+	if (c->shared && atomic_load_explicit(&c->done_list, memory_order_relaxed))
+		pool_reap(c); /* wires to run meanwhile */
+	/* The buffer, or for a vector the array (not read here: EFAULT is the
+	 * kernel's to say), which a wire keeps on its stack as it does its
+	 * buffers. */
+	key = r->op == WIO_PREAD ? r->buf : (const void *)r->iov;
+	if (share_now(c, key)) {
+		long ret = share(c, r);
+		if (!r->reclaimed)
+			return ret;
+		side_set(c, key, 0);
+	}
 #ifdef WIRE_HAVE_URING
 	/*
 	 * A read that can join a ring batch goes there: with SQEs queued
 	 * already or another wire ready to run (whose calls will queue), one
 	 * io_uring_enter carries the batch for less CPU per read than inline
-	 * calls. A read with no batch to join is tried inline.
+	 * calls. Not while a worker is sharing reads: the batch would keep
+	 * this thread from feeding it until the next round. A read with no
+	 * batch to join is tried inline.
 	 */
-	if (c->u.on && (c->u.unsubmitted || wire__self->run_head))
+	if (c->u.on && (c->u.unsubmitted || wire__self->run_head) &&
+	    !atomic_load_explicit(&pool.hot, memory_order_relaxed))
 		return issue(c, r);
 #endif
 	if (r->op == WIO_PREAD || r->op == WIO_PREADV) {

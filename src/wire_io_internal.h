@@ -57,8 +57,12 @@ struct wio_req {
 	struct wio_req *next; /* pool queue, then completion list */
 	wire_t *wire;
 	struct wio_ctx *ctx;
-	int op;	  /* enum wio_op */
-	int done; /* set on the scheduler thread */
+	int op;		/* enum wio_op */
+	int done;	/* set on the scheduler thread */
+	int share;	/* a read shared with a worker while other wires run */
+	int reclaimed;	/* @share taken back from the queue: try it inline */
+	unsigned round; /* @share: the reap round it was queued in */
+	int cpu;	/* of the scheduler thread when queued */
 	long ret;
 	int err; /* errno of a failed call */
 	/* Arguments (which ones depends on @op). */
@@ -95,15 +99,31 @@ struct wio_uring {
 };
 #endif
 
+/* Buffers whose side (worker or scheduler thread) a thread remembers: 2^N. */
+#define WIO_SIDE_BITS 8
+
 /* Per scheduler thread: where its completions come back. */
 struct wio_ctx {
 	struct wire__fd_watch watch;	     /* efd in the thread's poller */
 	int efd;			     /* -1: not set up */
 	unsigned gen;			     /* wire_io generation it belongs to */
 	_Atomic(struct wio_req *) done_list; /* completed by workers, LIFO */
-	unsigned busy;			     /* calls issued, not completed */
-	unsigned long handoffs;		     /* calls issued, ever (tests count them) */
-	wire_t *drainer;		     /* wire_io_shutdown() waiting for busy == 0 */
+	/* Workers write efd for a completion only while this is set; while
+	 * clear, the reap timer is armed and takes the list itself. */
+	_Atomic int want_efd;
+	wire_timer_t reap;  /* takes shared reads' completions */
+	unsigned shared;    /* shared reads in flight */
+	unsigned round;	    /* reap rounds, ever */
+	int64_t boot_ns;    /* last wake of a worker for a shared read */
+	unsigned boot_skip; /* chances to wake one, counted */
+	/* Who last read into a buffer: a worker (1) or this thread (0). */
+	const void *side_buf[1 << WIO_SIDE_BITS];
+	unsigned char side_worker[1 << WIO_SIDE_BITS];
+	unsigned busy;		/* calls issued, not completed */
+	unsigned long handoffs; /* calls issued, ever (tests count them) */
+	unsigned long shares;	/* shared reads issued, ever (tests) */
+	unsigned long reclaims; /* shared reads taken back, ever (tests) */
+	wire_t *drainer;	/* wire_io_shutdown() waiting for busy == 0 */
 #ifdef WIRE_HAVE_URING
 	struct wio_uring u;
 #endif
@@ -113,6 +133,7 @@ struct wio_ctx {
 static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
 {
 	r->done = 1;
+	c->shared -= (unsigned)r->share;
 	wire__resume(r->wire);
 	if (!--c->busy && c->drainer) {
 		wire_t *w = c->drainer;
@@ -126,6 +147,18 @@ static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
  * set up (the inline reads are not counted). For tests.
  */
 WIRE_INTERNAL unsigned long wire__io_handoffs(void);
+
+/*
+ * Reads the calling thread shared with a worker while other wires ran, and
+ * how many of those it took back to try inline itself. For tests.
+ */
+WIRE_INTERNAL unsigned long wire__io_shares(void);
+WIRE_INTERNAL unsigned long wire__io_reclaims(void);
+/*
+ * Set the least time between two wakes of a sleeping worker for a shared
+ * read (0: wake one whenever none is awake). For tests.
+ */
+WIRE_INTERNAL void wire__io_share_gap(int64_t ns);
 
 /*
  * Send @r (a ring request whose error may differ from libc's) to the pool
