@@ -2,9 +2,11 @@
  * W6 file: 4 KiB wio_pread() of a cached file at random aligned offsets,
  * from one wire and from 64 wires at once, against plain pread() measured
  * in the same run: first as the library runs by default (reads tried
- * inline with RWF_NOWAIT, the backend only for what is not cached), then
- * each wio backend this machine has on its own (WIRE_IO_INLINE=0: every
- * read handed off), and the thread pool with inline reads.
+ * inline with RWF_NOWAIT, shared with a polling worker while other wires
+ * are ready, the backend only for what is not cached), then the same
+ * without sharing (WIRE_IO_SHARE=0), each wio backend this machine has on
+ * its own (WIRE_IO_INLINE=0: every read handed off), and the thread pool
+ * with inline reads.
  *
  * The file (64 MiB, in $TMPDIR or /tmp, unlinked at once) is read whole
  * before measuring so every read hits the page cache. Figures: ns per call
@@ -12,8 +14,8 @@
  * 64 wires, each the median of several runs; the ratios to pread are
  * medians of the ratios within each run, since the load of a shared
  * machine drifts between runs. Each wire reads into a buffer on its own
- * stack, as a real program would. BENCH_W6_BACKEND=inline, uring,
- * inline+threads or threads measures that configuration only.
+ * stack, as a real program would. BENCH_W6_BACKEND=inline, noshare,
+ * uring, inline+threads or threads measures that configuration only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +125,8 @@ struct result {
  * Median figures for @backend, with reads tried inline or not; 0 if the
  * backend is not available here.
  */
-static int measure(const char *backend, int inl, int runs, double plain[], struct result *res)
+static int measure(const char *backend, int inl, int share, int runs, double plain[],
+		   struct result *res)
 {
 	/* The pool pays two thread hand-offs per call: fewer of them. */
 	long n1 = strcmp(backend, "threads") == 0 && !inl ? 20000 : 100000;
@@ -131,9 +134,11 @@ static int measure(const char *backend, int inl, int runs, double plain[], struc
 	double one[32], many[32], one_x[32], many_x[32];
 
 	setenv("WIRE_IO_INLINE", inl ? "1" : "0", 1);
+	setenv("WIRE_IO_SHARE", share ? "1" : "0", 1);
 	if (wire_io_init_backend(4, backend) != 0)
 		return 0;
-	snprintf(res->name, sizeof(res->name), "%s%s", inl ? "inline+" : "", wire_io_backend());
+	snprintf(res->name, sizeof(res->name), "%s%s%s", inl ? "inline+" : "", wire_io_backend(),
+		 inl && !share ? " unshared" : "");
 	wires_ns(1, 2000); /* warm up: ring, workers, poller registration */
 	for (int r = 0; r < runs; r++) {
 		plain[r] = plain_ns(100000);
@@ -155,17 +160,19 @@ int main(void)
 {
 	static const struct {
 		const char *name, *backend;
-		int inl;
-	} configs[] = {{"inline", "auto", 1},
-		       {"uring", "uring", 0},
-		       {"inline+threads", "threads", 1},
-		       {"threads", "threads", 0}};
+		int inl, share;
+	} configs[] = {{"inline", "auto", 1, 1},
+		       {"noshare", "auto", 1, 0},
+		       {"uring", "uring", 0, 0},
+		       {"inline+threads", "threads", 1, 1},
+		       {"threads", "threads", 0, 0}};
+	enum { NCONFIGS = sizeof(configs) / sizeof(configs[0]) };
 	const char *only = getenv("BENCH_W6_BACKEND"); /* measure just this one */
 	int runs = bench_runs(7);
-	double plain[32], plain_all[128];
-	struct result res[4];
+	double plain[32], plain_all[32 * NCONFIGS];
+	struct result res[NCONFIGS];
 	int nres = 0, nplain = 0;
-	char details[1536];
+	char details[2048];
 	size_t len = 0;
 	double pns;
 
@@ -175,18 +182,24 @@ int main(void)
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0)
 		die("wire_fd_init");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NCONFIGS; i++) {
+		int seen = 0;
+
 		if (only && *only && strcmp(only, configs[i].name) != 0)
 			continue;
-		if (!measure(configs[i].backend, configs[i].inl, runs, plain, &res[nres]))
+		if (!measure(configs[i].backend, configs[i].inl, configs[i].share, runs, plain,
+			     &res[nres]))
 			continue;
-		if (nres && strcmp(res[nres].name, res[0].name) == 0)
+		for (int k = 0; k < nres; k++)
+			seen |= strcmp(res[nres].name, res[k].name) == 0;
+		if (seen)
 			continue; /* "inline" ran on the threads already (no ring here) */
 		nres++;
 		for (int r = 0; r < runs; r++)
 			plain_all[nplain++] = plain[r];
 	}
 	unsetenv("WIRE_IO_INLINE");
+	unsetenv("WIRE_IO_SHARE");
 	if (!nres) {
 		fprintf(stderr, "bench_w6: no wio backend could start\n");
 		return 1;

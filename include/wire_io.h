@@ -33,6 +33,15 @@
  * backend. The environment variable WIRE_IO_INLINE=0 (read by wire_io_init()) turns the tries off,
  * so that every read is handed off.
  *
+ * Shared reads: where the process may run on two CPUs or more, such a read is instead given to
+ * a worker thread when other wires of the thread are ready to run and a worker is awake, so that
+ * the worker reads on another CPU while the scheduler thread runs those wires (a worker polls
+ * the queue for up to 50 us after a call before it sleeps, and only where it does not share the
+ * scheduler thread's CPU). With no other wire left to run, the scheduler thread takes back the
+ * reads no worker has taken yet and tries them itself. The result is the worker's pread or
+ * preadv, libc's. WIRE_IO_SHARE=0 (read by wire_io_init(); also off with WIRE_IO_INLINE=0)
+ * turns sharing off.
+ *
  * The backend is chosen at run time: the environment variable
  * WIRE_IO_BACKEND=threads|uring|auto (auto when unset) or
  * wire_io_init_backend(). "auto" uses io_uring when the library was built
@@ -69,8 +78,8 @@ extern "C" {
  * gets its completion channel (an eventfd, and a ring for "uring") at once,
  * other scheduler threads on their first wio_* call from a wire. Does not
  * block. Returns 0, or -1 with errno: EINVAL (num_threads above
- * WIRE_IO_MAX_THREADS, an unknown WIRE_IO_BACKEND, or WIRE_IO_INLINE other
- * than unset, empty, "0" or "1"), EALREADY (already
+ * WIRE_IO_MAX_THREADS, an unknown WIRE_IO_BACKEND, or WIRE_IO_INLINE or
+ * WIRE_IO_SHARE other than unset, empty, "0" or "1"), EALREADY (already
  * started), or the error of eventfd(), pthread_create() or, when "uring" is
  * demanded, io_uring_setup(). A failed call leaves nothing behind.
  */
