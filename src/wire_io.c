@@ -66,14 +66,18 @@ static struct {
 	pthread_cond_t cond;
 	struct wio_req *head;
 	struct wio_req **tailp;
-	int stop; /* workers leave once the queue is empty */
-	int nthreads;
-	int max_spin;  /* workers that may poll the queue at once: the other CPUs */
+	int stop;      /* workers leave once the queue is empty */
 	unsigned idle; /* workers waiting on cond */
 	/* Written under lock, read without it as hints. */
-	_Atomic unsigned queued;   /* records in the queue */
-	_Atomic unsigned hot;	   /* workers spinning or performing a shared read */
-	_Atomic unsigned spinning; /* workers polling @queued for a while */
+	_Atomic unsigned queued; /* records in the queue */
+	/*
+	 * Read on every shared-read decision: a line of its own, away from
+	 * the queue's, which changes with every record.
+	 */
+	_Alignas(64) _Atomic unsigned hot; /* workers polling, or performing a shared read */
+	_Atomic unsigned spinning;	   /* workers polling @queued for a while */
+	int max_spin; /* workers that may poll the queue at once: the other CPUs */
+	int nthreads;
 	pthread_t tids[WIRE_IO_MAX_THREADS];
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
@@ -243,9 +247,10 @@ static void perform(struct wio_req *r)
 /* How long the scheduler, with nothing else to run, polls for shared reads. */
 #define SCHED_SPIN_NS 20000
 /*
- * Shared reads queued per hot worker, at most: for a buffer a worker
- * filled last (DEEP), one not seen lately (DEPTH); a buffer this thread
- * filled last is shared only into an empty queue.
+ * Shared reads queued per hot worker, at most, besides the one it
+ * performs: for a buffer a worker filled last (DEEP), one not seen lately
+ * (DEPTH); a buffer this thread filled last is shared only into an empty
+ * queue.
  */
 #define SHARE_DEPTH 2
 #define SHARE_DEEP  16
@@ -632,7 +637,13 @@ static inline int share_now(struct wio_ctx *c, const void *buf)
 		return 0;
 	if (!wire__self->run_head)
 		goto local;
-	q = atomic_load_explicit(&pool.queued, memory_order_relaxed);
+	/*
+	 * This thread's shared reads in flight stand for the queue: nearly
+	 * all are queued or being performed (completions are taken at each
+	 * read), and the count is this thread's own, where the pool's count
+	 * is a cache line the workers write with every record.
+	 */
+	q = c->shared;
 	hot = atomic_load_explicit(&pool.hot, memory_order_relaxed);
 	if (hot > (unsigned)pool.max_spin)
 		hot = (unsigned)pool.max_spin;
@@ -640,8 +651,8 @@ static inline int share_now(struct wio_ctx *c, const void *buf)
 	if (c->side_buf[k] != buf)
 		depth = SHARE_DEPTH;
 	else
-		depth = c->side_worker[k] ? SHARE_DEEP : 1;
-	if (q < depth * hot)
+		depth = c->side_worker[k] ? SHARE_DEEP : 0;
+	if (q < (depth + 1) * hot)
 		goto share;
 	if (q || hot || pool.max_spin <= 0)
 		goto local;
