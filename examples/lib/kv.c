@@ -167,7 +167,7 @@ static int flush(struct kconn *kc)
 }
 
 /* Append @n bytes; a block larger than the buffer is written through. */
-static void put(struct kconn *kc, const char *s, size_t n)
+static void put_slow(struct kconn *kc, const char *s, size_t n)
 {
 	if (KV_OUT - kc->out_len < n) {
 		if (flush(kc) < 0)
@@ -182,29 +182,60 @@ static void put(struct kconn *kc, const char *s, size_t n)
 	kc->out_len += n;
 }
 
+static inline void put(struct kconn *kc, const char *s, size_t n)
+{
+	if (__builtin_expect(KV_OUT - kc->out_len >= n, 1)) {
+		memcpy(kc->out + kc->out_len, s, n);
+		kc->out_len += n;
+		return;
+	}
+	put_slow(kc, s, n);
+}
+
 #define PUTS(kc, lit) put(kc, lit, sizeof(lit) - 1)
 
-/* Append "<prefix><number>\r\n". */
-static void put_line_num(struct kconn *kc, char prefix, long long v)
+/* Write "<prefix><number>\r\n" at @p (room for 24 bytes); returns its length. */
+static size_t fmt_line_num(char *p, char prefix, long long v)
 {
-	char tmp[32];
+	char tmp[24];
 	int i = sizeof(tmp);
+	size_t n;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	tmp[--i] = '\n';
-	tmp[--i] = '\r';
 	do {
 		tmp[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (v < 0)
 		tmp[--i] = '-';
-	tmp[--i] = prefix;
-	put(kc, tmp + i, sizeof(tmp) - (size_t)i);
+	n = sizeof(tmp) - (size_t)i;
+	p[0] = prefix;
+	memcpy(p + 1, tmp + i, n);
+	p[n + 1] = '\r';
+	p[n + 2] = '\n';
+	return n + 3;
 }
 
+/* Append "<prefix><number>\r\n". */
+static void put_line_num(struct kconn *kc, char prefix, long long v)
+{
+	char tmp[24];
+
+	put(kc, tmp, fmt_line_num(tmp, prefix, v));
+}
+
+/* Append a bulk string: "$<n>\r\n<bytes>\r\n", in place when it fits. */
 static void put_bulk(struct kconn *kc, const char *s, size_t n)
 {
+	if (__builtin_expect(KV_OUT - kc->out_len >= n + 26, 1)) {
+		char *p = kc->out + kc->out_len;
+		size_t h = fmt_line_num(p, '$', (long long)n);
+		memcpy(p + h, s, n);
+		p[h + n] = '\r';
+		p[h + n + 1] = '\n';
+		kc->out_len += h + n + 2;
+		return;
+	}
 	put_line_num(kc, '$', (long long)n);
 	put(kc, s, n);
 	PUTS(kc, "\r\n");

@@ -7,7 +7,7 @@
  * Parse "<digits>\r\n" (optionally negative) at @p, @n bytes available.
  * Returns bytes used (> 0), 0 if incomplete, -1 if malformed.
  */
-static int parse_len_line(const char *p, size_t n, long long *out)
+static int parse_len_slow(const char *p, size_t n, long long *out)
 {
 	size_t i = 0;
 	int neg = 0;
@@ -34,6 +34,29 @@ static int parse_len_line(const char *p, size_t n, long long *out)
 		return -1;
 	*out = neg ? -x : x;
 	return (int)(i + 2);
+}
+
+/*
+ * parse_len_slow() with a fast path for what nearly every frame holds: a
+ * length of one or two digits, its CRLF already in the buffer (counts,
+ * key and value sizes of ordinary commands).
+ */
+static inline int parse_len_line(const char *p, size_t n, long long *out)
+{
+	if (n >= 4) {
+		unsigned d0 = (unsigned)(unsigned char)p[0] - '0';
+		unsigned d1 = (unsigned)(unsigned char)p[1] - '0';
+
+		if (d0 < 10 && p[1] == '\r' && p[2] == '\n') {
+			*out = d0;
+			return 3;
+		}
+		if (d0 < 10 && d1 < 10 && p[2] == '\r' && p[3] == '\n') {
+			*out = d0 * 10 + d1;
+			return 4;
+		}
+	}
+	return parse_len_slow(p, n, out);
 }
 
 static int parse_inline(const char *buf, size_t len, struct resp_cmd *cmd, const char **err)
