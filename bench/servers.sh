@@ -4,19 +4,27 @@
 #   wrk -t1 -c50            wire_httpd   vs nginx (one worker, same body)
 #   redis-benchmark -c50    wire_kv      vs redis-server (no persistence)
 #                           GET and SET, with -P 1 and -P 16
-# Each server runs pinned to core 0, the client to core 1, for a bounded
-# time. The two servers of a pair take turns, ROUNDS times, so that load
-# from elsewhere on the machine hits both alike; each figure is the median
-# of its rounds. One line per pair: both figures and the ratio (wire / peer).
+# Each server runs pinned to one core, the client to another, for a
+# bounded time, after an untimed warm-up run against the same server.
+# The two servers of a pair take turns ROUNDS times, the order swapping
+# every round (wire-peer, peer-wire, ...), so that load from elsewhere on
+# the machine and drift hit both alike; each figure is the median of its
+# rounds, with the spread (half of max - min, in % of the median). Next
+# to the throughput, the server's CPU time per request (utime + stime of
+# the server's processes over the timed run, median) tells which side is
+# the limit: a server far below one core per (1 / throughput) is waiting
+# for its client. The machine's load average is printed at the start and
+# end: figures taken while other work ran are not comparable.
+# One line per pair: both figures and the ratio (wire / peer).
 # Usage: servers.sh BUILD_DIR. Installs wrk, nginx-light, redis-server and
 # redis-tools with apt-get when missing and running as root; otherwise, or
 # when something cannot run, prints "servers: skipped (reason)". Always
-# exits 0. Environment: SERVERS_ROUNDS (default 3), SERVERS_SECS (wrk
+# exits 0. Environment: SERVERS_ROUNDS (default 5), SERVERS_SECS (wrk
 # duration of one run, default 5), SERVERS_N1 / SERVERS_N16
 # (redis-benchmark requests per test and run for -P 1 / -P 16, default
 # 100000 / 1000000).
 b=${1:-build/release}
-rounds=${SERVERS_ROUNDS:-3}
+rounds=${SERVERS_ROUNDS:-5}
 secs=${SERVERS_SECS:-5}
 n1=${SERVERS_N1:-100000}
 n16=${SERVERS_N16:-1000000}
@@ -64,11 +72,16 @@ if [ -n "$m" ]; then
 	fi
 fi
 have taskset || skip "taskset missing"
-if [ "$(nproc)" -ge 2 ]; then
-	score=0 ccore=1
-else
-	score=0 ccore=0
-fi
+# The first two CPUs this script may run on: server on the first, client
+# on the second (both on the same one only on a one-CPU machine).
+cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//' | tr ',' '\n' |
+	awk -F- '{ e = ($2 == "" ? $1 : $2); for (i = $1; i <= e && n < 2; i++) { print i; n++ } }
+		n >= 2 { exit }')
+score=$(echo "$cpus" | sed -n 1p)
+ccore=$(echo "$cpus" | sed -n 2p)
+[ -n "$score" ] || skip "cannot read the CPU affinity"
+[ -n "$ccore" ] || ccore=$score
+[ "$ccore" != "$score" ] || echo "servers: one CPU only: server and client share it" >&2
 
 tmp=$(mktemp -d /tmp/wire-servers.XXXXXX) || skip "mktemp failed"
 spid=
@@ -141,32 +154,103 @@ stop_server() {
 	fi
 }
 
-# wrk requests/s against 127.0.0.1:$port, or "-" on failure.
+# Nanoseconds of CPU the server has used so far: every thread of the
+# server process and of its children (nginx's worker), from schedstat.
+server_ns() {
+	kids=
+	have pgrep && kids=$(pgrep -P "$spid" 2>/dev/null)
+	for p in $spid $kids; do
+		cat /proc/"$p"/task/*/schedstat 2>/dev/null
+	done | awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
+
+# Microseconds of CPU per request from nanoseconds $1 to $2 for $3
+# requests, or "-".
+per_req() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n + 0 > 0 && b > a) printf "%.2f", (b - a) / n / 1000;
+		else printf "-" }'
+}
+
+# Run the client "$@" (at most $1 seconds) pinned to the client core,
+# then print a last line "client-ns N": the CPU it used (the waiting
+# shell's children times).
+client() {
+	t=$1
+	shift
+	timeout "$t" taskset -c $ccore sh -c '"$@"; awk -v hz="$(getconf CLK_TCK)" \
+		"{ printf \"client-ns %.0f\\n\", (\$16 + \$17) * 1e9 / hz }" /proc/$$/stat' client "$@"
+}
+
+# wrk against 127.0.0.1:$port for $1 seconds: "req/s server-us/req
+# client-us/req", or "- - -" on failure.
 run_wrk() {
-	timeout $((secs + 30)) taskset -c $ccore wrk -t1 -c50 -d"${secs}s" \
-		"http://127.0.0.1:$port/" 2>/dev/null |
-		awk '/^Requests\/sec:/ { print int($2); f = 1 } END { if (!f) print "-" }'
+	c0=$(server_ns)
+	client $(($1 + 30)) wrk -t1 -c50 -d"${1}s" "http://127.0.0.1:$port/" \
+		2>/dev/null >"$tmp/wrk.out"
+	c1=$(server_ns)
+	awk -v c0="$c0" -v c1="$c1" '/^Requests\/sec:/ { rps = int($2) } / requests in / { n = $1 }
+		/^client-ns / { cl = $2 }
+		END { if (!rps || !n) print "- - -";
+			else printf "%d %.2f %.2f\n", rps, (c1 - c0) / n / 1000, cl / n / 1000 }' "$tmp/wrk.out"
 }
 
-# redis-benchmark ops/s for GET and SET ("get set", "- -" on failure).
+# redis-benchmark test $3 (set or get) with $1 requests and pipeline $2:
+# "ops/s server-us/op client-us/op", or "- - -" on failure.
 run_rb() {
-	timeout 60 taskset -c $ccore redis-benchmark -h 127.0.0.1 -p "$port" -c 50 \
-		-t set,get -n "$1" -P "$2" --csv 2>/dev/null | tr -d '"' |
-		awk -F, '$1 == "GET" { g = int($2) } $1 == "SET" { s = int($2) }
-			END { print (g ? g : "-"), (s ? s : "-") }'
+	c0=$(server_ns)
+	client 60 redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -t "$3" -n "$1" \
+		-P "$2" --csv 2>/dev/null >"$tmp/rb.out"
+	c1=$(server_ns)
+	tr -d '"' <"$tmp/rb.out" | awk -F, -v t="$(echo "$3" | tr a-z A-Z)" -v n="$1" \
+		-v c0="$c0" -v c1="$c1" '$1 == t { ops = int($2) } /^client-ns / { split($0, f, " "); cl = f[2] }
+		END { if (!ops) print "- - -";
+			else printf "%d %.2f %.2f\n", ops, (c1 - c0) / n / 1000, cl / n / 1000 }'
 }
 
-# Median of the numbers given as arguments ("-" entries ignored).
+# Median of the numbers given as arguments ("-" entries ignored); $1 is
+# the printf format.
 median() {
+	f=$1
+	shift
 	printf '%s\n' "$@" | grep -v '^-$' | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "-";
-			else if (NR % 2) print v[(NR + 1) / 2];
-			else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+		awk -v f="$f" '{ v[NR] = $1 } END { if (NR == 0) print "-";
+			else printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Spread of the numbers given as arguments: half of (max - min) in % of
+# the median $1.
+spread() {
+	m=$1
+	shift
+	printf '%s\n' "$@" | grep -v '^-$' |
+		awk -v m="$m" 'NR == 1 { lo = hi = $1 } { if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+			END { if (NR && m + 0 > 0) printf "+-%.0f%%", (hi - lo) / 2 / m * 100; else printf "n/a" }'
 }
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b;
 		else printf "n/a" }'
+}
+
+# "NAME X req/s (+-S%; server U us/req, B% busy; client ...)" for the
+# rates $3, server times $4 and client times $5 of the runs. Busy is the
+# median time per request times the median rate: near 100% is the side
+# that sets the pace.
+figure() {
+	mx=$(median %.0f $3)
+	su=$(median %.2f $4)
+	cu=$(median %.2f $5)
+	echo "$1 $mx $2 ($(spread "$mx" $3); server $su us/req, $(busy "$su" "$mx");" \
+		"client $cu us/req, $(busy "$cu" "$mx"))"
+}
+
+busy() {
+	awk -v u="$1" -v r="$2" 'BEGIN { if (u + 0 > 0 && r + 0 > 0) printf "%.0f%% busy", u * r / 1e4;
+		else printf "busy n/a" }'
+}
+
+load() {
+	cut -d' ' -f1 /proc/loadavg
 }
 
 # --- HTTP: wire_httpd against nginx -------------------------------------
@@ -200,63 +284,91 @@ http {
 }
 EOF
 
-w_all= n_all=
+# Start server $1 ("wire" or "peer") and run wrk on it: a 1 s warm-up,
+# then the timed run. Appends to the figures of that side.
+http_turn() {
+	port=$(free_port) || skip "no free port"
+	v="- - -" started=0
+	if [ "$1" = wire ]; then
+		start_server "$b/wire_httpd" "$port" "$tmp/www" && started=1
+	else
+		sed "s/PORT;/$port;/" "$tmp/nginx.conf" >"$tmp/nginx-run.conf"
+		start_server nginx -p "$tmp/nginx" -c "$tmp/nginx-run.conf" \
+			-e "$tmp/nginx/error.log" && started=1
+	fi
+	if [ $started = 1 ]; then
+		run_wrk 1 >/dev/null
+		v=$(run_wrk "$secs")
+		stop_server
+	fi
+	set -- "$1" $v
+	if [ "$1" = wire ]; then w_all="$w_all $2" w_cpu="$w_cpu $3" w_cl="$w_cl $4"
+	else n_all="$n_all $2" n_cpu="$n_cpu $3" n_cl="$n_cl $4"; fi
+}
+
+load0=$(load)
+w_all='' n_all='' w_cpu='' n_cpu='' w_cl='' n_cl=''
 r=0
 while [ $r -lt "$rounds" ]; do
-	port=$(free_port) || skip "no free port"
-	v=-
-	if start_server "$b/wire_httpd" "$port" "$tmp/www"; then
-		v=$(run_wrk)
-		stop_server
-	fi
-	w_all="$w_all $v"
-	port=$(free_port) || skip "no free port"
-	sed "s/PORT;/$port;/" "$tmp/nginx.conf" >"$tmp/nginx-run.conf"
-	v=-
-	if start_server nginx -p "$tmp/nginx" -c "$tmp/nginx-run.conf" -e "$tmp/nginx/error.log"; then
-		v=$(run_wrk)
-		stop_server
-	fi
-	n_all="$n_all $v"
+	if [ $((r % 2)) = 0 ]; then http_turn wire; http_turn peer
+	else http_turn peer; http_turn wire; fi
 	r=$((r + 1))
 done
-w_http=$(median $w_all)
-n_http=$(median $n_all)
-echo "servers http: wire_httpd $w_http req/s, nginx $n_http req/s," \
-	"ratio $(ratio "$w_http" "$n_http") (wrk -t1 -c50 -d${secs}s, median of $rounds alternating runs:" \
-	"wire_httpd$w_all, nginx$n_all; server on core $score, client on core $ccore)"
+w_http=$(median %.0f $w_all)
+n_http=$(median %.0f $n_all)
+echo "servers http: $(figure wire_httpd req/s "$w_all" "$w_cpu" "$w_cl")," \
+	"$(figure nginx req/s "$n_all" "$n_cpu" "$n_cl")," \
+	"ratio $(ratio "$w_http" "$n_http") (wrk -t1 -c50 -d${secs}s after 1 s of warm-up, median of $rounds runs" \
+	"in alternating order: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
+	"core $ccore; load average $load0 -> $(load))"
 
 # --- KV: wire_kv against redis-server -----------------------------------
+# Start server $1 ("wire" or "peer"), warm it up with a tenth of the
+# requests, then time SET and GET with pipeline $P, $n requests each.
+kv_turn() {
+	port=$(free_port) || skip "no free port"
+	vs="- - -" vg="- - -" started=0
+	if [ "$1" = wire ]; then
+		start_server "$b/wire_kv" "$port" && started=1
+	else
+		start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
+			--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" \
+			--daemonize no && started=1
+	fi
+	if [ $started = 1 ]; then
+		run_rb $((n / 10)) "$P" set >/dev/null
+		run_rb $((n / 10)) "$P" get >/dev/null
+		vs=$(run_rb "$n" "$P" set)
+		vg=$(run_rb "$n" "$P" get)
+		stop_server
+	fi
+	set -- "$1" $vs $vg
+	if [ "$1" = wire ]; then
+		ws="$ws $2" wsc="$wsc $3" wsk="$wsk $4" wg="$wg $5" wgc="$wgc $6" wgk="$wgk $7"
+	else
+		rs="$rs $2" rsc="$rsc $3" rsk="$rsk $4" rg="$rg $5" rgc="$rgc $6" rgk="$rgk $7"
+	fi
+}
+
 for P in 1 16; do
 	if [ $P = 1 ]; then n=$n1; else n=$n16; fi
-	wg= ws= rg= rs=
+	wg='' ws='' rg='' rs='' wgc='' wsc='' rgc='' rsc='' wgk='' wsk='' rgk='' rsk=''
+	load0=$(load)
 	r=0
 	while [ $r -lt "$rounds" ]; do
-		port=$(free_port) || skip "no free port"
-		v="- -"
-		if start_server "$b/wire_kv" "$port"; then
-			v=$(run_rb "$n" $P)
-			stop_server
-		fi
-		set -- $v
-		wg="$wg $1" ws="$ws $2"
-		port=$(free_port) || skip "no free port"
-		v="- -"
-		if start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
-			--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no; then
-			v=$(run_rb "$n" $P)
-			stop_server
-		fi
-		set -- $v
-		rg="$rg $1" rs="$rs $2"
+		if [ $((r % 2)) = 0 ]; then kv_turn wire; kv_turn peer
+		else kv_turn peer; kv_turn wire; fi
 		r=$((r + 1))
 	done
 	for t in GET SET; do
-		if [ $t = GET ]; then a=$(median $wg) c=$(median $rg) aa=$wg cc=$rg
-		else a=$(median $ws) c=$(median $rs) aa=$ws cc=$rs; fi
-		echo "servers kv $t -P $P: wire_kv $a ops/s, redis-server $c ops/s, ratio $(ratio "$a" "$c")" \
-			"(redis-benchmark -c50 -n $n, median of $rounds alternating runs: wire_kv$aa," \
-			"redis-server$cc; server on core $score, client on core $ccore)"
+		if [ $t = GET ]; then aa=$wg ac=$wgc ak=$wgk cc=$rg rc=$rgc rk=$rgk
+		else aa=$ws ac=$wsc ak=$wsk cc=$rs rc=$rsc rk=$rsk; fi
+		echo "servers kv $t -P $P: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
+			"$(figure redis-server ops/s "$cc" "$rc" "$rk")," \
+			"ratio $(ratio "$(median %.0f $aa)" "$(median %.0f $cc)")" \
+			"(redis-benchmark -c50 -n $n after a warm-up, median of $rounds runs in" \
+			"alternating order: wire_kv$aa, redis-server$cc; server on core $score," \
+			"client on core $ccore; load average $load0 -> $(load))"
 	done
 done
 exit 0
