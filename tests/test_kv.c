@@ -78,6 +78,42 @@ TEST(parse_pipelined)
 	CHECK_EQ(off + 6, sizeof(f) - 1);
 }
 
+/* Lengths of every width, with and without the short-length fast path. */
+TEST(parse_length_widths)
+{
+	static char f[4096];
+	static const size_t widths[] = {0, 1, 9, 10, 99, 100, 1000, 2048};
+
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+		size_t vl = widths[w];
+		int hl = sprintf(f, "*2\r\n$3\r\nGET\r\n$%zu\r\n", vl);
+		memset(f + hl, 'v', vl);
+		memcpy(f + hl + vl, "\r\n", 2);
+		CHECK_EQ(resp_parse(f, (size_t)hl + vl + 2, &cmd, &err, NULL), hl + (int)vl + 2);
+		CHECK_EQ(cmd.argc, 2);
+		CHECK_EQ(cmd.argl[1], vl);
+		CHECK(cmd.argv[1] == f + hl);
+		/* One byte short: incomplete, and the frame's length is known. */
+		size_t need = 0;
+		CHECK_EQ(resp_parse(f, (size_t)hl + vl + 1, &cmd, &err, &need), RESP_INCOMPLETE);
+		CHECK_EQ(need, (size_t)hl + vl + 2);
+	}
+	/* A leading zero is a length like any other, as in the general path. */
+	CHECK_EQ(resp_parse(S("*1\r\n$04\r\nPING\r\n"), &cmd, &err, NULL), 15);
+	CHECK(arg_is(0, "PING"));
+	CHECK_EQ(resp_parse(S("*01\r\n$4\r\nPING\r\n"), &cmd, &err, NULL), 15);
+	CHECK(arg_is(0, "PING"));
+	/* Malformed right after one or two digits. */
+	CHECK_EQ(resp_parse(S("*1\r\n$4\rxPING\r\n"), &cmd, &err, NULL), RESP_BAD);
+	CHECK_EQ(resp_parse(S("*1\r\n$12\nabcdefghijkl\r\n"), &cmd, &err, NULL), RESP_BAD);
+	CHECK_EQ(resp_parse(S("*1\r\n$1x\r\nP\r\n"), &cmd, &err, NULL), RESP_BAD);
+	CHECK_EQ(resp_parse(S("*1x\r\n"), &cmd, &err, NULL), RESP_BAD);
+	/* Cut inside the length line. */
+	CHECK_EQ(resp_parse(S("*1\r\n$4\r"), &cmd, &err, NULL), RESP_INCOMPLETE);
+	CHECK_EQ(resp_parse(S("*1\r\n$42"), &cmd, &err, NULL), RESP_INCOMPLETE);
+	CHECK_EQ(resp_parse(S("*1\r"), &cmd, &err, NULL), RESP_INCOMPLETE);
+}
+
 TEST(parse_malformed)
 {
 	static const char *bad[] = {
@@ -283,6 +319,73 @@ TEST(serve_partial_and_big)
 {
 	start_kv(16);
 	tc_run(&k.srv, body_partial_and_big);
+	kv_destroy(&k);
+}
+
+/* SET @key to @len bytes of @c (one letter keys), in one send. */
+static void set_value(wire_net_t *n, const char *key, size_t len, char c)
+{
+	static char req[KV_OUT + 64];
+	char ok[6];
+	int hl = sprintf(req, "*3\r\n$3\r\nSET\r\n$1\r\n%s\r\n$%zu\r\n", key, len);
+
+	CHECK(len <= KV_OUT);
+	memset(req + hl, c, len);
+	memcpy(req + (size_t)hl + len, "\r\n", 2);
+	tc_send(n, req, (size_t)hl + len + 2);
+	tc_read_exact(n, ok, 5);
+	CHECK(memcmp(ok, "+OK\r\n", 5) == 0);
+}
+
+/* Read a bulk reply of @len bytes of @c. */
+static void expect_bulk(wire_net_t *n, size_t len, char c)
+{
+	static char got[KV_OUT + 32];
+	char hdr[32];
+	int hl = sprintf(hdr, "$%zu\r\n", len);
+
+	tc_read_exact(n, got, (size_t)hl + len + 2);
+	CHECK(memcmp(got, hdr, (size_t)hl) == 0);
+	for (size_t i = 0; i < len; i++)
+		if (got[hl + i] != c)
+			test_fail(__FILE__, __LINE__, "byte %zu of %zu is %d", i, len, got[hl + i]);
+	CHECK(memcmp(got + hl + len, "\r\n", 2) == 0);
+}
+
+/*
+ * Two pipelined GETs whose replies meet the end of the output buffer: the
+ * first reply leaves @f bytes free, the second needs more, about as many
+ * or less (every @f around its size, for several sizes), so that it is
+ * built in place, or goes out in pieces around a flush. Both arrive
+ * intact, in order.
+ */
+static void body_replies_across_buffer(void)
+{
+	static const size_t bs[] = {0, 5, 100, 1000};
+	wire_net_t n;
+
+	tc_connect(&n);
+	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++) {
+		size_t b = bs[i];
+		set_value(&n, "b", b, 'B');
+		for (size_t f = b > 2 ? b - 2 : 0; f <= b + 30; f++) {
+			/* "$<5 digits>\r\n", the value, "\r\n": KV_OUT - f bytes. */
+			size_t a = KV_OUT - 10 - f;
+			set_value(&n, "a", a, 'A');
+			TC_SEND(&n, "GET a\r\nGET b\r\n");
+			expect_bulk(&n, a, 'A');
+			expect_bulk(&n, b, 'B');
+		}
+	}
+	exchange(&n, "PING\r\n", "+PONG\r\n");
+	wire_net_close(&n);
+}
+
+TEST(serve_replies_across_buffer)
+{
+	start_kv(16);
+	tc_run(&k.srv, body_replies_across_buffer);
+	CHECK_EQ(k.table.count, 2);
 	kv_destroy(&k);
 }
 
