@@ -15,19 +15,26 @@
 # the limit: a server far below one core per (1 / throughput) is waiting
 # for its client. The machine's load average is printed at the start and
 # end: figures taken while other work ran are not comparable.
-# One line per pair: both figures and the ratio (wire / peer).
+# One line per pair: both figures and the ratio (wire / peer). At -P 1,
+# where redis-benchmark's own core sets the pace (part of its cost per
+# request is waking the server's thread when that thread sleeps), each
+# round also runs wire_kv with busy polling (WIRE_FD_BUSY_POLL_US, see
+# wire_fd_set_busy_poll()), printed on a line of its own next to the
+# default.
 # Usage: servers.sh BUILD_DIR. Installs wrk, nginx-light, redis-server and
 # redis-tools with apt-get when missing and running as root; otherwise, or
 # when something cannot run, prints "servers: skipped (reason)". Always
 # exits 0. Environment: SERVERS_ROUNDS (default 5), SERVERS_SECS (wrk
 # duration of one run, default 5), SERVERS_N1 / SERVERS_N16
 # (redis-benchmark requests per test and run for -P 1 / -P 16, default
-# 100000 / 1000000).
+# 100000 / 1000000), SERVERS_BUSY_POLL_US (the busy-poll window of the
+# extra -P 1 runs, default 50).
 b=${1:-build/release}
 rounds=${SERVERS_ROUNDS:-5}
 secs=${SERVERS_SECS:-5}
 n1=${SERVERS_N1:-100000}
 n16=${SERVERS_N16:-1000000}
+spin_us=${SERVERS_BUSY_POLL_US:-50}
 body='hello from libwire
 '
 
@@ -330,6 +337,8 @@ kv_turn() {
 	vs="- - -" vg="- - -" started=0
 	if [ "$1" = wire ]; then
 		start_server "$b/wire_kv" "$port" && started=1
+	elif [ "$1" = spin ]; then
+		start_server env WIRE_FD_BUSY_POLL_US=$spin_us "$b/wire_kv" "$port" && started=1
 	else
 		start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
 			--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" \
@@ -345,6 +354,8 @@ kv_turn() {
 	set -- "$1" $vs $vg
 	if [ "$1" = wire ]; then
 		ws="$ws $2" wsc="$wsc $3" wsk="$wsk $4" wg="$wg $5" wgc="$wgc $6" wgk="$wgk $7"
+	elif [ "$1" = spin ]; then
+		ss="$ss $2" ssc="$ssc $3" ssk="$ssk $4" sg="$sg $5" sgc="$sgc $6" sgk="$sgk $7"
 	else
 		rs="$rs $2" rsc="$rsc $3" rsk="$rsk $4" rg="$rg $5" rgc="$rgc $6" rgk="$rgk $7"
 	fi
@@ -353,11 +364,14 @@ kv_turn() {
 for P in 1 16; do
 	if [ $P = 1 ]; then n=$n1; else n=$n16; fi
 	wg='' ws='' rg='' rs='' wgc='' wsc='' rgc='' rsc='' wgk='' wsk='' rgk='' rsk=''
+	sg='' ss='' sgc='' ssc='' sgk='' ssk=''
 	load0=$(load)
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		if [ $((r % 2)) = 0 ]; then kv_turn wire; kv_turn peer
 		else kv_turn peer; kv_turn wire; fi
+		# At -P 1 the client sets the pace; see the busy-poll lines below.
+		[ $P = 1 ] && kv_turn spin
 		r=$((r + 1))
 	done
 	for t in GET SET; do
@@ -369,6 +383,11 @@ for P in 1 16; do
 			"(redis-benchmark -c50 -n $n after a warm-up, median of $rounds runs in" \
 			"alternating order: wire_kv$aa, redis-server$cc; server on core $score," \
 			"client on core $ccore; load average $load0 -> $(load))"
+		[ $P = 1 ] || continue
+		if [ $t = GET ]; then aa=$sg ac=$sgc ak=$sgk; else aa=$ss ac=$ssc ak=$ssk; fi
+		echo "servers kv $t -P $P, wire_kv busy-polling: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
+			"ratio to redis-server $(ratio "$(median %.0f $aa)" "$(median %.0f $cc)")" \
+			"(WIRE_FD_BUSY_POLL_US=$spin_us, same rounds: wire_kv$aa)"
 	done
 done
 exit 0

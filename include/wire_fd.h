@@ -97,9 +97,32 @@ typedef struct wire_fd_state {
  * errno (EINVAL: no scheduler on this thread or called from a wire;
  * EBUSY: wires of this thread still wait on fds or wio calls are in
  * flight, which a fresh instance would lose; the errors of
- * epoll_create1), in which case nothing changed.
+ * epoll_create1), in which case nothing changed. Busy polling starts as
+ * the environment variable WIRE_FD_BUSY_POLL_US says (microseconds, see
+ * wire_fd_set_busy_poll(); unset or empty: off); a value that is not a
+ * number from 0 to 1000000 fails with EINVAL.
  */
 int wire_fd_init(void);
+
+/*
+ * Busy polling for the calling thread's poller: when no wire is ready and
+ * the scheduler would block in epoll_wait, it first polls without
+ * blocking for up to @ns nanoseconds (never past the next timer), and
+ * blocks only if nothing arrived meanwhile. 0 turns it off (the default).
+ *
+ * This trades CPU for the cost of waking a sleeping thread, which the
+ * waker pays: a peer on another core that sends to a sleeping server
+ * spends part of its own time waking the server's thread. For a server
+ * pinned to a core of its own whose clients are on other cores of the same
+ * machine, a window of 20-100 us lets the server use its idle time instead
+ * (measured on loopback: 8-12% more requests per second with
+ * redis-benchmark -P 1 as the client). The polling thread shows 100% CPU
+ * while it has pending fds and traffic keeps arriving within the window.
+ *
+ * Returns 0, or -1 with EINVAL (@ns below 0 or over one second, or no
+ * poller on this thread: call wire_fd_init() first).
+ */
+int wire_fd_set_busy_poll(int64_t ns);
 
 /*
  * Prepare @state for @fd in mode none: nothing is registered and no

@@ -63,6 +63,7 @@ struct fd_poller {
 	int forked;	     /* inherited across fork(): must not be polled */
 	int no_pwait2;	     /* epoll_pwait2 is missing: use epoll_wait */
 	unsigned extra;	     /* pending work of watches (wire__fd_pending_add) */
+	int64_t busy_poll;   /* ns to poll without blocking before blocking */
 };
 
 /* A wire parked in a wait, on its own stack. */
@@ -226,6 +227,27 @@ static void prune(void)
 	sync_pending();
 }
 
+/*
+ * Poll without blocking for up to the busy-poll window, but not past
+ * @timeout_ns (-1: none). Returns what the last poll returned: events, 0
+ * when the window passed without any, or -1.
+ */
+static int busy_poll(struct epoll_event *ev, int64_t timeout_ns)
+{
+	int64_t window = P.busy_poll, end;
+	int n;
+
+	if (timeout_ns >= 0 && timeout_ns < window)
+		window = timeout_ns;
+	end = wire_now_ns() + window;
+	/* Back to back: spacing the polls with pause loops was measured and
+	 * did not help (the polls are what finds the work early). */
+	do
+		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, 0);
+	while (n == 0 && wire_now_ns() < end);
+	return n;
+}
+
 static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 {
 	struct epoll_event ev[MAX_EVENTS];
@@ -241,7 +263,11 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 		if (P.base.pending == 0)
 			return;
 	}
-	n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+	n = 0;
+	if (timeout_ns != 0 && P.busy_poll)
+		n = busy_poll(ev, timeout_ns);
+	if (n == 0)
+		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
 	if (n < 0) {
 		if (errno == EBADF || errno == EINVAL)
 			wire__misuse("wire_fd",
@@ -271,11 +297,36 @@ static void atfork_register(void)
 /* ------------------------------------------------------------------ */
 /* API.                                                                */
 
+#define BUSY_POLL_MAX_NS 1000000000
+
+/* WIRE_FD_BUSY_POLL_US in ns into *@ns (0 when unset); -1 if malformed. */
+static int env_busy_poll(int64_t *ns)
+{
+	const char *v = getenv("WIRE_FD_BUSY_POLL_US");
+	char *end;
+	long long us;
+
+	*ns = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	us = strtoll(v, &end, 10);
+	if (errno || *end || us < 0 || us > BUSY_POLL_MAX_NS / 1000)
+		return -1;
+	*ns = us * 1000;
+	return 0;
+}
+
 /* Give the calling thread (which has a scheduler) a fresh epoll instance. */
 static int poller_setup(void)
 {
+	int64_t busy;
 	int ep;
 
+	if (env_busy_poll(&busy) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	ep = sys_epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		return -1;
@@ -285,6 +336,7 @@ static int poller_setup(void)
 	memset(&P, 0, sizeof(P));
 	P.base.poll = fd_poll;
 	P.epfd = ep;
+	P.busy_poll = busy;
 	P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
 	if (P.gen == 0) /* wrapped: 0 means "none" */
 		P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
@@ -312,6 +364,17 @@ int wire_fd_init(void)
 		return -1;
 	}
 	return poller_setup();
+}
+
+int wire_fd_set_busy_poll(int64_t ns)
+{
+	if (ns < 0 || ns > BUSY_POLL_MAX_NS || !P.gen || P.forked || wire_thread_get() == NULL ||
+	    wire_thread_get()->poller != &P.base) {
+		errno = EINVAL;
+		return -1;
+	}
+	P.busy_poll = ns;
+	return 0;
 }
 
 void wire_fd_mode_init(wire_fd_state_t *st, int fd)

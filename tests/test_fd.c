@@ -1171,3 +1171,135 @@ TEST(fork_child_without_init_aborts_when_polling)
 	CHECK(strstr(err, "libwire: wire_fd: the epoll instance was inherited across fork()") !=
 	      NULL);
 }
+
+/* ------------------------------------------------------------------ */
+/* Busy polling.                                                       */
+
+static int64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int busy_fds[2];
+static int64_t busy_cpu_ms, busy_wait_ms;
+static char busy_got;
+
+static void *bp_late_writer(void *arg)
+{
+	(void)arg;
+	usleep(150 * 1000);
+	CHECK_EQ(write(busy_fds[1], "x", 1), 1);
+	return NULL;
+}
+
+/* Wait until the pipe is readable; record the wait's wall and CPU time. */
+static void bp_reader(void *arg)
+{
+	wire_fd_state_t st;
+	int64_t t0 = test_now_ms(), c0 = thread_cpu_ms();
+
+	(void)arg;
+	wire_fd_mode_init(&st, busy_fds[0]);
+	CHECK_EQ(wire_fd_mode_read(&st), 0);
+	CHECK_EQ(wire_fd_wait(&st), 0);
+	busy_wait_ms = test_now_ms() - t0;
+	busy_cpu_ms = thread_cpu_ms() - c0;
+	CHECK_EQ(read(busy_fds[0], &busy_got, 1), 1);
+	CHECK_EQ(wire_fd_mode_none(&st), 0);
+}
+
+/* One wait of about 150 ms with the given busy-poll window. */
+static void busy_run(int64_t window_ns)
+{
+	pthread_t tid;
+
+	setup();
+	CHECK_EQ(wire_fd_set_busy_poll(window_ns), 0);
+	nonblocking_pipe(busy_fds);
+	busy_got = 0;
+	spawn("reader", bp_reader, NULL);
+	CHECK_EQ(pthread_create(&tid, NULL, bp_late_writer, NULL), 0);
+	wire_thread_run();
+	CHECK_EQ(pthread_join(tid, NULL), 0);
+	CHECK_EQ(busy_got, 'x');
+	CHECK_RANGE(busy_wait_ms, 140, 150 + 500 * test_time_scale());
+	close(busy_fds[0]);
+	close(busy_fds[1]);
+}
+
+TEST(busy_poll_spins_then_blocks)
+{
+	/* Off: the thread sleeps through the wait. */
+	busy_run(0);
+	CHECK_RANGE(busy_cpu_ms, 0, 10 * test_time_scale());
+	/* A 60 ms window: polls (on a shared machine it gets at least part of
+	 * a core), then blocks for the rest of the wait. */
+	busy_run(60 * 1000000);
+	CHECK_RANGE(busy_cpu_ms, 10, 60 + 20 * test_time_scale());
+	/* A window longer than the wait: the data is seen while polling. */
+	busy_run(1000 * 1000000);
+	CHECK_RANGE(busy_cpu_ms, 20, 150 + 500 * test_time_scale());
+}
+
+static int64_t busy_slept_ms;
+
+static void busy_sleeper(void *arg)
+{
+	int64_t t0 = test_now_ms();
+
+	(void)arg;
+	wire_sleep_ns(20 * 1000000);
+	busy_slept_ms = test_now_ms() - t0;
+	CHECK_EQ(write(busy_fds[1], "x", 1), 1); /* release the reader */
+}
+
+TEST(busy_poll_never_delays_a_timer)
+{
+	setup();
+	/* The longest window; a reader keeps the poller pending meanwhile. */
+	CHECK_EQ(wire_fd_set_busy_poll(1000 * 1000000), 0);
+	nonblocking_pipe(busy_fds);
+	spawn("reader", bp_reader, NULL);
+	spawn("sleeper", busy_sleeper, NULL);
+	wire_thread_run();
+	CHECK_EQ(busy_got, 'x');
+	CHECK_RANGE(busy_slept_ms, 20, 20 + 100 * test_time_scale());
+}
+
+static void busy_env_child(void *arg)
+{
+	setenv("WIRE_FD_BUSY_POLL_US", arg, 1);
+	wire_thread_init(&thread);
+	_exit(wire_fd_init() == 0 ? 0 : errno == EINVAL ? 1 : 2);
+}
+
+TEST(busy_poll_bad_input)
+{
+	char err[256];
+	wire_thread_t t2;
+
+	/* No poller on this thread yet. */
+	wire_thread_init(&t2);
+	errno = 0;
+	CHECK_EQ(wire_fd_set_busy_poll(1000), -1);
+	CHECK_EQ(errno, EINVAL);
+	setup();
+	errno = 0;
+	CHECK_EQ(wire_fd_set_busy_poll(-1), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(wire_fd_set_busy_poll(1000000001), -1);
+	CHECK_EQ(wire_fd_set_busy_poll(1000000000), 0);
+	CHECK_EQ(wire_fd_set_busy_poll(0), 0);
+	/* The environment variable, read by wire_fd_init(). */
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"50", err, sizeof(err))), 0);
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"", err, sizeof(err))), 0);
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"1000000", err, sizeof(err))),
+		 0);
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"1000001", err, sizeof(err))),
+		 1);
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"-5", err, sizeof(err))), 1);
+	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"50us", err, sizeof(err))), 1);
+}
