@@ -115,9 +115,10 @@ int wire_fd_init(void);
  * spends part of its own time waking the server's thread. For a server
  * pinned to a core of its own whose clients are on other cores of the same
  * machine, a window of 20-100 us lets the server use its idle time instead
- * (measured on loopback: 8-12% more requests per second with
- * redis-benchmark -P 1 as the client). The polling thread shows 100% CPU
- * while it has pending fds and traffic keeps arriving within the window.
+ * (measured on loopback with redis-benchmark -P 1 as the client: a few
+ * percent to 10% more requests per second in most runs, see docs/net.md).
+ * The polling thread shows 100% CPU while it has pending fds and traffic
+ * keeps arriving within the window.
  *
  * Returns 0, or -1 with EINVAL (@ns below 0 or over one second, or no
  * poller on this thread: call wire_fd_init() first).
