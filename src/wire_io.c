@@ -8,9 +8,10 @@
  * uring backend and a call the ring carries, to the thread's ring
  * (wire_io_uring.c).
  *
- * Pool: one queue under a mutex; a worker takes a record, drops the lock,
- * performs the call, and pushes the record on its thread's completion list
- * (a lock-free LIFO). Only the push that finds the list empty writes the
+ * Pool: one queue under a mutex (shared reads: a lock-free ring per
+ * scheduler thread, see "Shared reads"); a worker takes a record, drops
+ * the lock, performs the call, and pushes the record on its thread's
+ * completion list (a lock-free LIFO). Only the push that finds the list empty writes the
  * thread's eventfd, so a batch of completions costs one wakeup. The
  * eventfd is a watch of the thread's poller (wire_fd layer): the poller
  * runs on_ready() on the scheduler stack, which takes the whole list and
@@ -80,6 +81,29 @@ static struct {
 	int nthreads;
 	pthread_t tids[WIRE_IO_MAX_THREADS];
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/*
+ * Shared reads go through a ring per scheduler thread instead of the
+ * pool's queue: the thread (the only producer) stores the record in the
+ * slot at @tail and publishes @tail; a worker or the thread itself takes
+ * a record by swapping its slot to NULL (compare-and-swap), so a shared
+ * read costs the scheduler thread two stores and no lock. @head is a
+ * hint of where queued records start, written by the takers. A thread
+ * holds a ring while it has shared reads in flight; the rings are static,
+ * so a worker scanning a ring a thread let go reads only NULL slots.
+ */
+#define SHARE_RING  128 /* slots per ring, a power of 2 */
+#define SHARE_RINGS 16	/* scheduler threads sharing reads at once, at most */
+
+struct wio_share_ring {
+	_Alignas(64) _Atomic unsigned tail; /* written by the owner only */
+	_Alignas(64) _Atomic unsigned head; /* hint, written by takers */
+	_Alignas(64) _Atomic(struct wio_req *) slot[SHARE_RING];
+	int owned; /* under pool.lock */
+};
+
+static struct wio_share_ring rings[SHARE_RINGS];
+static _Atomic unsigned rings_hi; /* rings ever held are below; under pool.lock */
 
 /* Serializes wire_io_init() and wire_io_shutdown(). */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -254,6 +278,8 @@ static void perform(struct wio_req *r)
  */
 #define SHARE_DEPTH 2
 #define SHARE_DEEP  16
+/* Shared reads a worker performs before it pushes their completions. */
+#define SHARE_BATCH 8
 
 static inline void cpu_relax(void)
 {
@@ -264,16 +290,20 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void push_completion(struct wio_req *r)
+/*
+ * Push the completed records @first .. @last (linked through ->next, all of
+ * one thread) on their thread's completion list with one compare-and-swap.
+ */
+static void push_completions(struct wio_req *first, struct wio_req *last)
 {
-	struct wio_ctx *c = r->ctx; /* r may be gone once pushed */
+	struct wio_ctx *c = first->ctx; /* the records may be gone once pushed */
 	struct wio_req *old = atomic_load_explicit(&c->done_list, memory_order_relaxed);
 	static const uint64_t one = 1;
 
 	do
-		r->next = old;
-	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, r, memory_order_seq_cst,
-						      memory_order_relaxed));
+		last->next = old;
+	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, first,
+						      memory_order_seq_cst, memory_order_relaxed));
 	if (old)
 		return; /* the eventfd was written for the batch already */
 	/*
@@ -288,27 +318,102 @@ static void push_completion(struct wio_req *r)
 		;
 }
 
+static void push_completion(struct wio_req *r)
+{
+	push_completions(r, r);
+}
+
 /*
- * Poll the queue for up to WORKER_SPIN_NS (without the lock). Returns 1
- * if a record came. Gives up at once when this worker runs on @cpu, the
- * CPU of the scheduler thread it served last: sharing a CPU with it, the
- * spin would only take that thread's time.
+ * Take a shared read from a ring, oldest first, or NULL. The tail is read
+ * sequentially consistent: a worker that stops being hot reads it after
+ * it leaves pool.hot, and a thread that queues a read reads pool.hot
+ * after it publishes the tail (see ring_submit()).
  */
-static int spin_for_work(int cpu)
+static struct wio_req *ring_take(void)
+{
+	unsigned n = atomic_load_explicit(&rings_hi, memory_order_acquire);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct wio_share_ring *g = &rings[i];
+		unsigned t = atomic_load_explicit(&g->tail, memory_order_seq_cst);
+		unsigned h = atomic_load_explicit(&g->head, memory_order_relaxed);
+
+		if ((int)(t - h) <= 0)
+			continue; /* empty, or @head from a newer look */
+		if (t - h > SHARE_RING)
+			h = t - SHARE_RING;
+		for (; h != t; h++) {
+			_Atomic(struct wio_req *) *s = &g->slot[h & (SHARE_RING - 1)];
+			struct wio_req *r = atomic_load_explicit(s, memory_order_relaxed);
+
+			if (r && atomic_compare_exchange_strong_explicit(
+				     s, &r, NULL, memory_order_acquire, memory_order_relaxed)) {
+				atomic_store_explicit(&g->head, h + 1, memory_order_relaxed);
+				return r;
+			}
+		}
+		atomic_store_explicit(&g->head, t, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/*
+ * Poll the queue and the share rings for up to WORKER_SPIN_NS (without
+ * the lock). Returns a shared read it took, or NULL (look at the queue).
+ * Gives up at once when this worker runs on @cpu, the CPU of the
+ * scheduler thread it served last: sharing a CPU with it, the spin would
+ * only take that thread's time.
+ */
+static struct wio_req *spin_for_work(int cpu)
 {
 	int64_t end = wire_now_ns() + WORKER_SPIN_NS;
 
 	for (;;) {
 		if (sched_getcpu() == cpu)
-			return 0;
+			return NULL;
 		for (int i = 0; i < 32; i++) {
+			struct wio_req *r;
+
 			if (atomic_load_explicit(&pool.queued, memory_order_relaxed))
-				return 1;
+				return NULL;
+			r = ring_take();
+			if (r)
+				return r;
 			cpu_relax();
 		}
 		if (wire_now_ns() >= end)
-			return 0;
+			return NULL;
 	}
+}
+
+/*
+ * Perform @r, a shared read taken from a ring (no lock held), and up to
+ * SHARE_BATCH - 1 more that follow it, and push their completions in one
+ * go: the completion list's cache line moves between the CPUs once per
+ * batch, not once per read.
+ */
+static void perform_shared(struct wio_req *r, int *hot, int *cpu)
+{
+	struct wio_req *chain = NULL, *last = r;
+
+	if (!*hot) {
+		*hot = 1;
+		atomic_fetch_add_explicit(&pool.hot, 1, memory_order_relaxed);
+	}
+	for (int i = 1;; i++) {
+		*cpu = r->cpu;
+		perform(r);
+		if (chain && chain->ctx != r->ctx) {
+			push_completions(chain, last); /* gone */
+			chain = NULL;
+			last = r;
+		}
+		r->next = chain;
+		chain = r;
+		if (i == SHARE_BATCH || !(r = ring_take()))
+			break;
+	}
+	push_completions(chain, last); /* gone */
 }
 
 /*
@@ -329,6 +434,15 @@ static void *worker(void *arg)
 	for (;;) {
 		struct wio_req *r = pool.head;
 
+		if (!r && (r = ring_take())) {
+			pthread_mutex_unlock(&pool.lock);
+			do
+				perform_shared(r, &hot, &cpu);
+			while ((r = ring_take()));
+			may_spin = 1;
+			pthread_mutex_lock(&pool.lock);
+			continue;
+		}
 		if (r) {
 			pool.head = r->next;
 			if (!pool.head)
@@ -362,16 +476,28 @@ static void *worker(void *arg)
 				atomic_fetch_add_explicit(&pool.hot, 1, memory_order_relaxed);
 			}
 			pthread_mutex_unlock(&pool.lock);
-			spin_for_work(cpu);
-			pthread_mutex_lock(&pool.lock);
+			r = spin_for_work(cpu);
 			atomic_fetch_sub_explicit(&pool.spinning, 1, memory_order_relaxed);
-			may_spin = 0;
+			if (r) {
+				do
+					perform_shared(r, &hot, &cpu);
+				while ((r = ring_take()));
+				may_spin = 1;
+			} else {
+				may_spin = 0;
+			}
+			pthread_mutex_lock(&pool.lock);
 			continue;
 		}
 		may_spin = 0;
 		if (hot) {
+			/* Leave pool.hot, then look at the rings (ring_take()):
+			 * a thread queuing meanwhile sees hot at 0 and wakes a
+			 * worker under the lock, which this one holds until it
+			 * waits. */
 			hot = 0;
-			atomic_fetch_sub_explicit(&pool.hot, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&pool.hot, 1, memory_order_seq_cst);
+			continue;
 		}
 		pool.idle++;
 		pthread_cond_wait(&pool.cond, &pool.lock);
@@ -465,6 +591,68 @@ static void pool_submit(struct wio_ctx *c, struct wio_req *r)
 	pthread_mutex_unlock(&pool.lock);
 }
 
+/* Hold a share ring for @c (scheduler thread). Returns 0 if none is free. */
+static int ring_get(struct wio_ctx *c)
+{
+	pthread_mutex_lock(&pool.lock);
+	for (unsigned i = 0; i < SHARE_RINGS; i++) {
+		if (rings[i].owned)
+			continue;
+		rings[i].owned = 1;
+		c->sring = &rings[i];
+		if (i >= atomic_load_explicit(&rings_hi, memory_order_relaxed))
+			atomic_store_explicit(&rings_hi, i + 1, memory_order_release);
+		break;
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return c->sring != NULL;
+}
+
+/* Let go of @c's share ring, which holds no record. */
+static void ring_put(struct wio_ctx *c)
+{
+	if (!c->sring)
+		return;
+	pthread_mutex_lock(&pool.lock);
+	c->sring->owned = 0;
+	c->sring = NULL;
+	pthread_mutex_unlock(&pool.lock);
+}
+
+/* 1 if @g's next slot still holds a record no one took (owner thread). */
+static inline int ring_full(struct wio_share_ring *g)
+{
+	unsigned t = atomic_load_explicit(&g->tail, memory_order_relaxed);
+
+	return atomic_load_explicit(&g->slot[t & (SHARE_RING - 1)], memory_order_relaxed) != NULL;
+}
+
+/*
+ * Queue shared read @r on @c's ring (scheduler thread; share_now() saw
+ * its slot free). No lock: a hot worker finds it. When no worker is hot,
+ * one is woken: the store of the tail and the load of pool.hot are
+ * sequentially consistent, as are a worker's leaving pool.hot and its
+ * next look at the rings (under pool.lock until it waits).
+ */
+static void ring_submit(struct wio_ctx *c, struct wio_req *r)
+{
+	struct wio_share_ring *g = c->sring;
+	unsigned t = atomic_load_explicit(&g->tail, memory_order_relaxed);
+
+	wire__fd_pending_add(1);
+	r->next = NULL;
+	r->cpu = sched_getcpu();
+	r->pos = t;
+	atomic_store_explicit(&g->slot[t & (SHARE_RING - 1)], r, memory_order_release);
+	atomic_store_explicit(&g->tail, t + 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&pool.hot, memory_order_seq_cst))
+		return;
+	pthread_mutex_lock(&pool.lock);
+	if (pool.idle)
+		pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+}
+
 /* Take the completions the workers pushed, in completion order. */
 static void pool_reap(struct wio_ctx *c)
 {
@@ -501,6 +689,8 @@ static void on_ready(struct wire__fd_watch *w)
 	/* Read first: a push after the take below writes the eventfd again. */
 	sys_read(c->efd, &v, sizeof(v));
 	pool_reap(c);
+	if (!c->shared && !c->reap.armed)
+		ring_put(c); /* the reap timer lapsed with reads in flight */
 #ifdef WIRE_HAVE_URING
 	if (c->u.on)
 		wire__uring_reap(c);
@@ -528,27 +718,33 @@ static void efd_on(struct wio_ctx *c)
  */
 static void reclaim(struct wio_ctx *c, int all)
 {
-	struct wio_req **pp, *r, *got = NULL;
+	struct wio_share_ring *g = c->sring;
+	struct wio_req *r, *got = NULL;
+	unsigned t, h;
 	int n = 0;
 
-	pthread_mutex_lock(&pool.lock);
-	for (pp = &pool.head; (r = *pp);) {
-		if (r->ctx == c && r->share && (all || c->round - r->round >= 2)) {
-			*pp = r->next;
-			if (pool.tailp == &r->next)
-				pool.tailp = pp;
-			atomic_store_explicit(
-			    &pool.queued,
-			    atomic_load_explicit(&pool.queued, memory_order_relaxed) - 1,
-			    memory_order_relaxed);
-			r->next = got;
-			got = r;
-			n++;
-		} else {
-			pp = &r->next;
-		}
+	if (!g)
+		return;
+	t = atomic_load_explicit(&g->tail, memory_order_relaxed);
+	h = atomic_load_explicit(&g->head, memory_order_relaxed);
+	if (t - h > SHARE_RING)
+		h = t - SHARE_RING;
+	/* Oldest first: those queued two rounds ago come before the rest. */
+	for (; h != t; h++) {
+		_Atomic(struct wio_req *) *s = &g->slot[h & (SHARE_RING - 1)];
+
+		r = atomic_load_explicit(s, memory_order_relaxed);
+		if (!r)
+			continue;
+		if (!all && c->round - r->round < 2)
+			break;
+		if (!atomic_compare_exchange_strong_explicit(s, &r, NULL, memory_order_acquire,
+							     memory_order_relaxed))
+			continue; /* a worker took it */
+		r->next = got;
+		got = r;
+		n++;
 	}
-	pthread_mutex_unlock(&pool.lock);
 	if (!n)
 		return;
 	wire__fd_pending_add(-n);
@@ -600,6 +796,8 @@ static void reap_fire(wire_timer_t *t)
 		return;
 	}
 	efd_on(c);
+	if (!c->shared)
+		ring_put(c);
 }
 
 /* The slot of @buf in the thread's buffer sides. */
@@ -637,6 +835,12 @@ static inline int share_now(struct wio_ctx *c, const void *buf)
 		return 0;
 	if (!wire__self->run_head)
 		goto local;
+	if (!c->sring) {
+		if (!ring_get(c))
+			goto local;
+	} else if (ring_full(c->sring)) {
+		goto local;
+	}
 	/*
 	 * This thread's shared reads in flight stand for the queue: nearly
 	 * all are queued or being performed (completions are taken at each
@@ -697,7 +901,7 @@ static long share(struct wio_ctx *c, struct wio_req *r)
 		atomic_store_explicit(&c->want_efd, 0, memory_order_relaxed);
 		wire_timer_start_at(&c->reap, 0);
 	}
-	pool_submit(c, r);
+	ring_submit(c, r);
 	while (!r->done && !r->reclaimed)
 		wire__suspend(r->wire);
 	r->share = 0;
@@ -734,6 +938,7 @@ static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 static void ctx_close(struct wio_ctx *c)
 {
 	wire_timer_stop(&c->reap);
+	ring_put(c);
 	if (c->watch.state.fd >= 0)
 		wire__fd_unwatch(&c->watch);
 #ifdef WIRE_HAVE_URING

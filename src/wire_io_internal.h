@@ -47,6 +47,7 @@ enum wio_op {
 };
 
 struct wio_ctx;
+struct wio_share_ring;
 
 /*
  * One call in flight: lives on the stack of the wire that made it, which
@@ -62,6 +63,7 @@ struct wio_req {
 	int share;	/* a read shared with a worker while other wires run */
 	int reclaimed;	/* @share taken back from the queue: try it inline */
 	unsigned round; /* @share: the reap round it was queued in */
+	unsigned pos;	/* @share: its position in the thread's share ring */
 	int cpu;	/* of the scheduler thread when queued */
 	long ret;
 	int err; /* errno of a failed call */
@@ -112,6 +114,7 @@ struct wio_ctx {
 	 * clear, the reap timer is armed and takes the list itself. */
 	_Atomic int want_efd;
 	wire_timer_t reap;  /* takes shared reads' completions */
+	struct wio_share_ring *sring; /* shared reads queued; NULL: none held */
 	unsigned shared;    /* shared reads in flight */
 	unsigned round;	    /* reap rounds, ever */
 	int64_t boot_ns;    /* last wake of a worker for a shared read */
