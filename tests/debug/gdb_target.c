@@ -23,7 +23,15 @@ void __attribute__((noinline)) gdb_break_here(int depth)
 	__asm__ volatile("" ::: "memory");
 }
 
-static void __attribute__((noinline)) nested(int depth)
+/* Optimized builds must keep nested() whole: gcc would otherwise rename it
+ * (nested.constprop.0) and the backtrace check looks for its name. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KEEP_WHOLE __attribute__((noinline, noipa))
+#else
+#define KEEP_WHOLE __attribute__((noinline))
+#endif
+
+static void KEEP_WHOLE nested(int depth)
 {
 	if (depth > 0)
 		nested(depth - 1);
