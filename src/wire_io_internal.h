@@ -113,12 +113,12 @@ struct wio_ctx {
 	/* Workers write efd for a completion only while this is set; while
 	 * clear, the reap timer is armed and takes the list itself. */
 	_Atomic int want_efd;
-	wire_timer_t reap;  /* takes shared reads' completions */
+	wire_timer_t reap;	      /* takes shared reads' completions */
 	struct wio_share_ring *sring; /* shared reads queued; NULL: none held */
-	unsigned shared;    /* shared reads in flight */
-	unsigned round;	    /* reap rounds, ever */
-	int64_t boot_ns;    /* last wake of a worker for a shared read */
-	unsigned boot_skip; /* chances to wake one, counted */
+	unsigned shared;	      /* shared reads in flight */
+	unsigned round;		      /* reap rounds, ever */
+	int64_t boot_ns;	      /* last wake of a worker for a shared read */
+	unsigned boot_skip;	      /* chances to wake one, counted */
 	/* Who last read into a buffer: a worker (1) or this thread (0). */
 	const void *side_buf[1 << WIO_SIDE_BITS];
 	unsigned char side_worker[1 << WIO_SIDE_BITS];
