@@ -6,35 +6,39 @@
 #                           GET and SET, with -P 1 and -P 16
 # Each server runs pinned to one core, the client to another, for a
 # bounded time, after an untimed warm-up run against the same server.
-# The two servers of a pair take turns ROUNDS times, the order swapping
-# every round (wire-peer, peer-wire, ...), so that load from elsewhere on
-# the machine and drift hit both alike; each figure is the median of its
-# rounds, with the spread (half of max - min, in % of the median). Next
+# The servers of a pair take turns ROUNDS times, the order changing
+# every round (wire-peer, peer-wire, ...; with a third configuration each
+# goes first in turn), so that load from elsewhere on the machine and
+# drift hit all alike; each figure is the median of its rounds, with the
+# spread (half of max - min, in % of the median). Next
 # to the throughput, the server's CPU time per request (utime + stime of
 # the server's processes over the timed run, median) tells which side is
 # the limit: a server far below one core per (1 / throughput) is waiting
 # for its client. The machine's load average is printed at the start and
 # end: figures taken while other work ran are not comparable.
-# One line per pair: both figures and the ratio (wire / peer). At -P 1,
-# where redis-benchmark's own core sets the pace (part of its cost per
-# request is waking the server's thread when that thread sleeps), each
-# round also runs wire_kv with busy polling (WIRE_FD_BUSY_POLL_US, see
-# wire_fd_set_busy_poll()), printed on a line of its own next to the
-# default.
+# One line per pair: both figures and the ratio (wire / peer), the median
+# of the rounds' own ratios, each taken between runs next to each other
+# in time, with their range. The example servers poll for up to 50 us
+# before they sleep (SRV_BUSY_POLL_NS, see wire_fd_set_busy_poll()): the
+# client, whose core sets the pace in the HTTP and -P 1 runs, then seldom
+# pays for waking the server's thread. Those runs also measure the
+# servers with polling off (WIRE_FD_BUSY_POLL_US=0) in the same rounds,
+# printed on lines of their own.
 # Usage: servers.sh BUILD_DIR. Installs wrk, nginx-light, redis-server and
 # redis-tools with apt-get when missing and running as root; otherwise, or
 # when something cannot run, prints "servers: skipped (reason)". Always
-# exits 0. Environment: SERVERS_ROUNDS (default 5), SERVERS_SECS (wrk
+# exits 0. Environment: SERVERS_ROUNDS (default 5; the -P 1 runs, whose
+# rounds are short and move the most, take SERVERS_ROUNDS1, default 9),
+# SERVERS_SECS (wrk
 # duration of one run, default 5), SERVERS_N1 / SERVERS_N16
 # (redis-benchmark requests per test and run for -P 1 / -P 16, default
-# 100000 / 1000000), SERVERS_BUSY_POLL_US (the busy-poll window of the
-# extra -P 1 runs, default 50).
+# 100000 / 1000000).
 b=${1:-build/release}
 rounds=${SERVERS_ROUNDS:-5}
+rounds1=${SERVERS_ROUNDS1:-9}
 secs=${SERVERS_SECS:-5}
 n1=${SERVERS_N1:-100000}
 n16=${SERVERS_N16:-1000000}
-spin_us=${SERVERS_BUSY_POLL_US:-50}
 body='hello from libwire
 '
 
@@ -234,6 +238,25 @@ spread() {
 			END { if (NR && m + 0 > 0) printf "+-%.0f%%", (hi - lo) / 2 / m * 100; else printf "n/a" }'
 }
 
+# "MEDIAN LOW HIGH" of the ratios $1[i] / $2[i] of two lists of figures
+# taken in the same rounds (rounds where either failed are left out), or
+# "- - -".
+pair_ratios() {
+	echo "$1|$2" | awk -F'|' '{ na = split($1, a, " "); split($2, b, " ")
+		for (i = 1; i <= na; i++) if (a[i] + 0 > 0 && b[i] + 0 > 0) r[++n] = a[i] / b[i]
+		if (!n) { print "- - -"; exit }
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j] < r[j - 1]; j--) {
+			t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
+		m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+		printf "%.2f %.2f %.2f\n", m, r[1], r[n] }'
+}
+
+# "1.05x (rounds 0.98-1.12x)" for the figures $1 against $2.
+paired() {
+	set -- $(pair_ratios "$1" "$2")
+	if [ "$1" = - ]; then printf "n/a"; else printf "%sx (rounds %s-%sx)" "$1" "$2" "$3"; fi
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b;
 		else printf "n/a" }'
@@ -291,59 +314,77 @@ http {
 }
 EOF
 
-# Start server $1 ("wire" or "peer") and run wrk on it: a 1 s warm-up,
-# then the timed run. Appends to the figures of that side.
+# Start server $1 ("wire", "off": wire with busy polling off, or "peer")
+# and run wrk on it: a 1 s warm-up, then the timed run. Appends to the
+# figures of that side.
 http_turn() {
 	port=$(free_port) || skip "no free port"
 	v="- - -" started=0
-	if [ "$1" = wire ]; then
-		start_server "$b/wire_httpd" "$port" "$tmp/www" && started=1
-	else
+	case $1 in
+	wire) start_server "$b/wire_httpd" "$port" "$tmp/www" && started=1 ;;
+	off) start_server env WIRE_FD_BUSY_POLL_US=0 "$b/wire_httpd" "$port" "$tmp/www" &&
+		started=1 ;;
+	*)
 		sed "s/PORT;/$port;/" "$tmp/nginx.conf" >"$tmp/nginx-run.conf"
 		start_server nginx -p "$tmp/nginx" -c "$tmp/nginx-run.conf" \
 			-e "$tmp/nginx/error.log" && started=1
-	fi
+		;;
+	esac
 	if [ $started = 1 ]; then
 		run_wrk 1 >/dev/null
 		v=$(run_wrk "$secs")
 		stop_server
 	fi
 	set -- "$1" $v
-	if [ "$1" = wire ]; then w_all="$w_all $2" w_cpu="$w_cpu $3" w_cl="$w_cl $4"
-	else n_all="$n_all $2" n_cpu="$n_cpu $3" n_cl="$n_cl $4"; fi
+	case $1 in
+	wire) w_all="$w_all $2" w_cpu="$w_cpu $3" w_cl="$w_cl $4" ;;
+	off) o_all="$o_all $2" o_cpu="$o_cpu $3" o_cl="$o_cl $4" ;;
+	*) n_all="$n_all $2" n_cpu="$n_cpu $3" n_cl="$n_cl $4" ;;
+	esac
+}
+
+# Run "$2 $3 $4" (turn function $1) in the order of round $r: each
+# configuration goes first in turn.
+rotate() {
+	case $((r % 3)) in
+	0) $1 "$2"; $1 "$3"; $1 "$4" ;;
+	1) $1 "$3"; $1 "$4"; $1 "$2" ;;
+	*) $1 "$4"; $1 "$2"; $1 "$3" ;;
+	esac
 }
 
 load0=$(load)
-w_all='' n_all='' w_cpu='' n_cpu='' w_cl='' n_cl=''
+w_all='' n_all='' o_all='' w_cpu='' n_cpu='' o_cpu='' w_cl='' n_cl='' o_cl=''
 r=0
 while [ $r -lt "$rounds" ]; do
-	if [ $((r % 2)) = 0 ]; then http_turn wire; http_turn peer
-	else http_turn peer; http_turn wire; fi
+	rotate http_turn wire peer off
 	r=$((r + 1))
 done
-w_http=$(median %.0f $w_all)
-n_http=$(median %.0f $n_all)
 echo "servers http: $(figure wire_httpd req/s "$w_all" "$w_cpu" "$w_cl")," \
 	"$(figure nginx req/s "$n_all" "$n_cpu" "$n_cl")," \
-	"ratio $(ratio "$w_http" "$n_http") (wrk -t1 -c50 -d${secs}s after 1 s of warm-up, median of $rounds runs" \
-	"in alternating order: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
+	"ratio $(paired "$w_all" "$n_all") (wrk -t1 -c50 -d${secs}s after 1 s of warm-up, $rounds rounds" \
+	"in rotating order: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
 	"core $ccore; load average $load0 -> $(load))"
+echo "servers http, wire_httpd polling off: $(figure wire_httpd req/s "$o_all" "$o_cpu" "$o_cl")," \
+	"ratio to nginx $(paired "$o_all" "$n_all") (WIRE_FD_BUSY_POLL_US=0, same rounds:" \
+	"wire_httpd$o_all)"
 
 # --- KV: wire_kv against redis-server -----------------------------------
-# Start server $1 ("wire" or "peer"), warm it up with a tenth of the
-# requests, then time SET and GET with pipeline $P, $n requests each.
+# Start server $1 ("wire", "off": wire with busy polling off, or "peer"),
+# warm it up with a tenth of the requests, then time SET and GET with
+# pipeline $P, $n requests each.
 kv_turn() {
 	port=$(free_port) || skip "no free port"
 	vs="- - -" vg="- - -" started=0
-	if [ "$1" = wire ]; then
-		start_server "$b/wire_kv" "$port" && started=1
-	elif [ "$1" = spin ]; then
-		start_server env WIRE_FD_BUSY_POLL_US=$spin_us "$b/wire_kv" "$port" && started=1
-	else
+	case $1 in
+	wire) start_server "$b/wire_kv" "$port" && started=1 ;;
+	off) start_server env WIRE_FD_BUSY_POLL_US=0 "$b/wire_kv" "$port" && started=1 ;;
+	*)
 		start_server redis-server --port "$port" --bind 127.0.0.1 --save "" \
 			--appendonly no --dir "$tmp" --logfile "$tmp/redis.log" \
 			--daemonize no && started=1
-	fi
+		;;
+	esac
 	if [ $started = 1 ]; then
 		run_rb $((n / 10)) "$P" set >/dev/null
 		run_rb $((n / 10)) "$P" get >/dev/null
@@ -352,26 +393,26 @@ kv_turn() {
 		stop_server
 	fi
 	set -- "$1" $vs $vg
-	if [ "$1" = wire ]; then
-		ws="$ws $2" wsc="$wsc $3" wsk="$wsk $4" wg="$wg $5" wgc="$wgc $6" wgk="$wgk $7"
-	elif [ "$1" = spin ]; then
-		ss="$ss $2" ssc="$ssc $3" ssk="$ssk $4" sg="$sg $5" sgc="$sgc $6" sgk="$sgk $7"
-	else
-		rs="$rs $2" rsc="$rsc $3" rsk="$rsk $4" rg="$rg $5" rgc="$rgc $6" rgk="$rgk $7"
-	fi
+	case $1 in
+	wire) ws="$ws $2" wsc="$wsc $3" wsk="$wsk $4" wg="$wg $5" wgc="$wgc $6" wgk="$wgk $7" ;;
+	off) os="$os $2" osc="$osc $3" osk="$osk $4" og="$og $5" ogc="$ogc $6" ogk="$ogk $7" ;;
+	*) rs="$rs $2" rsc="$rsc $3" rsk="$rsk $4" rg="$rg $5" rgc="$rgc $6" rgk="$rgk $7" ;;
+	esac
 }
 
+rounds16=$rounds
 for P in 1 16; do
-	if [ $P = 1 ]; then n=$n1; else n=$n16; fi
+	if [ $P = 1 ]; then n=$n1 rounds=$rounds1; else n=$n16 rounds=$rounds16; fi
 	wg='' ws='' rg='' rs='' wgc='' wsc='' rgc='' rsc='' wgk='' wsk='' rgk='' rsk=''
-	sg='' ss='' sgc='' ssc='' sgk='' ssk=''
+	og='' os='' ogc='' osc='' ogk='' osk=''
 	load0=$(load)
 	r=0
 	while [ $r -lt "$rounds" ]; do
-		if [ $((r % 2)) = 0 ]; then kv_turn wire; kv_turn peer
+		# Polling matters where the client sets the pace (-P 1); at -P 16
+		# the off runs are left out to keep the run short.
+		if [ $P = 1 ]; then rotate kv_turn wire peer off
+		elif [ $((r % 2)) = 0 ]; then kv_turn wire; kv_turn peer
 		else kv_turn peer; kv_turn wire; fi
-		# At -P 1 the client sets the pace; see the busy-poll lines below.
-		[ $P = 1 ] && kv_turn spin
 		r=$((r + 1))
 	done
 	for t in GET SET; do
@@ -379,15 +420,15 @@ for P in 1 16; do
 		else aa=$ws ac=$wsc ak=$wsk cc=$rs rc=$rsc rk=$rsk; fi
 		echo "servers kv $t -P $P: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
 			"$(figure redis-server ops/s "$cc" "$rc" "$rk")," \
-			"ratio $(ratio "$(median %.0f $aa)" "$(median %.0f $cc)")" \
-			"(redis-benchmark -c50 -n $n after a warm-up, median of $rounds runs in" \
-			"alternating order: wire_kv$aa, redis-server$cc; server on core $score," \
+			"ratio $(paired "$aa" "$cc")" \
+			"(redis-benchmark -c50 -n $n after a warm-up, $rounds rounds in" \
+			"rotating order: wire_kv$aa, redis-server$cc; server on core $score," \
 			"client on core $ccore; load average $load0 -> $(load))"
 		[ $P = 1 ] || continue
-		if [ $t = GET ]; then aa=$sg ac=$sgc ak=$sgk; else aa=$ss ac=$ssc ak=$ssk; fi
-		echo "servers kv $t -P $P, wire_kv busy-polling: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
-			"ratio to redis-server $(ratio "$(median %.0f $aa)" "$(median %.0f $cc)")" \
-			"(WIRE_FD_BUSY_POLL_US=$spin_us, same rounds: wire_kv$aa)"
+		if [ $t = GET ]; then aa=$og ac=$ogc ak=$ogk; else aa=$os ac=$osc ak=$osk; fi
+		echo "servers kv $t -P $P, wire_kv polling off: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
+			"ratio to redis-server $(paired "$aa" "$cc")" \
+			"(WIRE_FD_BUSY_POLL_US=0, same rounds: wire_kv$aa)"
 	done
 done
 exit 0

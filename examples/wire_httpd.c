@@ -9,6 +9,10 @@
  * a close for a request head not complete WIRE_HTTPD_REQUEST_MS (default
  * 10000) ms after its first byte. The server code is in
  * examples/lib/httpd.c.
+ *
+ * When no connection has work, the thread polls for up to 50 us before it
+ * sleeps (SRV_BUSY_POLL_NS): clients on other cores then seldom pay for
+ * waking it. WIRE_FD_BUSY_POLL_US sets another window; 0 turns it off.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +38,10 @@ int main(int argc, char **argv)
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0) {
 		perror("wire_fd_init");
+		return 1;
+	}
+	if (srv_busy_poll() < 0) {
+		perror("srv_busy_poll");
 		return 1;
 	}
 	if (argc == 3 && wire_io_init(2) != 0) {

@@ -9,6 +9,10 @@
  * ms, and those whose command is not complete WIRE_KV_REQUEST_MS (default
  * 30000) ms after its first byte closed too. The server code is in
  * examples/lib/kv.c.
+ *
+ * When no connection has work, the thread polls for up to 50 us before it
+ * sleeps (SRV_BUSY_POLL_NS): clients on other cores then seldom pay for
+ * waking it. WIRE_FD_BUSY_POLL_US sets another window; 0 turns it off.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +37,10 @@ int main(int argc, char **argv)
 	wire_thread_init(&thread);
 	if (wire_fd_init() != 0) {
 		perror("wire_fd_init");
+		return 1;
+	}
+	if (srv_busy_poll() < 0) {
+		perror("srv_busy_poll");
 		return 1;
 	}
 	fd = srv_listen_tcp(addr ? addr : "127.0.0.1", port, 1024, NULL);

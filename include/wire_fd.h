@@ -126,6 +126,13 @@ int wire_fd_init(void);
 int wire_fd_set_busy_poll(int64_t ns);
 
 /*
+ * The busy-poll window of the calling thread's poller in nanoseconds (0:
+ * off), as set by wire_fd_set_busy_poll() or WIRE_FD_BUSY_POLL_US.
+ * Returns -1 with EINVAL when this thread has no poller.
+ */
+int64_t wire_fd_busy_poll(void);
+
+/*
  * Prepare @state for @fd in mode none: nothing is registered and no
  * syscall is made. @state must not be in use.
  */

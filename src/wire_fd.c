@@ -377,6 +377,16 @@ int wire_fd_set_busy_poll(int64_t ns)
 	return 0;
 }
 
+int64_t wire_fd_busy_poll(void)
+{
+	if (!P.gen || P.forked || wire_thread_get() == NULL ||
+	    wire_thread_get()->poller != &P.base) {
+		errno = EINVAL;
+		return -1;
+	}
+	return P.busy_poll;
+}
+
 void wire_fd_mode_init(wire_fd_state_t *st, int fd)
 {
 	st->fd = fd;

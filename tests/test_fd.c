@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1269,11 +1270,17 @@ TEST(busy_poll_never_delays_a_timer)
 	CHECK_RANGE(busy_slept_ms, 20, 20 + 100 * test_time_scale());
 }
 
+/* Exit status: 0 when wire_fd_init() took the value and the window is
+ * what it says in us (the empty string: off), 1 on EINVAL, 2 otherwise. */
 static void busy_env_child(void *arg)
 {
-	setenv("WIRE_FD_BUSY_POLL_US", arg, 1);
+	const char *v = arg;
+
+	setenv("WIRE_FD_BUSY_POLL_US", v, 1);
 	wire_thread_init(&thread);
-	_exit(wire_fd_init() == 0 ? 0 : errno == EINVAL ? 1 : 2);
+	if (wire_fd_init() != 0)
+		_exit(errno == EINVAL ? 1 : 2);
+	_exit(wire_fd_busy_poll() == atoll(v) * 1000 ? 0 : 2);
 }
 
 TEST(busy_poll_bad_input)
@@ -1286,13 +1293,20 @@ TEST(busy_poll_bad_input)
 	errno = 0;
 	CHECK_EQ(wire_fd_set_busy_poll(1000), -1);
 	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK_EQ(wire_fd_busy_poll(), -1);
+	CHECK_EQ(errno, EINVAL);
 	setup();
+	CHECK_EQ(wire_fd_busy_poll(), 0);
 	errno = 0;
 	CHECK_EQ(wire_fd_set_busy_poll(-1), -1);
 	CHECK_EQ(errno, EINVAL);
 	CHECK_EQ(wire_fd_set_busy_poll(1000000001), -1);
+	CHECK_EQ(wire_fd_busy_poll(), 0); /* a refused value changes nothing */
 	CHECK_EQ(wire_fd_set_busy_poll(1000000000), 0);
+	CHECK_EQ(wire_fd_busy_poll(), 1000000000);
 	CHECK_EQ(wire_fd_set_busy_poll(0), 0);
+	CHECK_EQ(wire_fd_busy_poll(), 0);
 	/* The environment variable, read by wire_fd_init(). */
 	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"50", err, sizeof(err))), 0);
 	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"", err, sizeof(err))), 0);

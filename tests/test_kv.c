@@ -246,6 +246,29 @@ TEST(serve_commands)
 	kv_destroy(&k);
 }
 
+/* The servers poll for SRV_BUSY_POLL_NS before they sleep unless the
+ * environment says otherwise; they serve the same with polling on. */
+TEST(serve_busy_poll_default)
+{
+	unsetenv("WIRE_FD_BUSY_POLL_US");
+	start_kv(16);
+	CHECK_EQ(srv_busy_poll(), SRV_BUSY_POLL_NS);
+	CHECK_EQ(wire_fd_busy_poll(), SRV_BUSY_POLL_NS);
+	tc_run(&k.srv, body_commands);
+	kv_destroy(&k);
+	/* The environment chose: its value stays, 0 included. */
+	setenv("WIRE_FD_BUSY_POLL_US", "0", 1);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK_EQ(srv_busy_poll(), 0);
+	setenv("WIRE_FD_BUSY_POLL_US", "7", 1);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK_EQ(srv_busy_poll(), 7000);
+	/* Empty is unset. */
+	setenv("WIRE_FD_BUSY_POLL_US", "", 1);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK_EQ(srv_busy_poll(), SRV_BUSY_POLL_NS);
+}
+
 /* Many commands in one write: every reply, in order. */
 static void body_pipelined(void)
 {

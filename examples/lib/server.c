@@ -40,6 +40,15 @@ long srv_env_num(const char *name, long def)
 	return v > 0 ? v : def;
 }
 
+int64_t srv_busy_poll(void)
+{
+	const char *v = getenv("WIRE_FD_BUSY_POLL_US");
+
+	if ((!v || !*v) && wire_fd_set_busy_poll(SRV_BUSY_POLL_NS) != 0)
+		return -1;
+	return wire_fd_busy_poll();
+}
+
 int srv_listen_tcp(const char *host, int port, int backlog, int *port_out)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};

@@ -106,6 +106,23 @@ int srv_listen_tcp(const char *host, int port, int backlog, int *port_out);
 long srv_env_num(const char *name, long def);
 
 /*
+ * The example servers' busy-poll window: when no wire is ready, the
+ * thread polls without blocking for up to this long before it sleeps in
+ * epoll_wait. A client on another core then seldom has to wake the
+ * server's thread, which it pays for (see docs/net.md for the figures);
+ * the price is a core kept busy while requests arrive at least this often.
+ */
+#define SRV_BUSY_POLL_NS (50 * 1000)
+
+/*
+ * Turn busy polling on with SRV_BUSY_POLL_NS for the calling thread's
+ * poller, unless WIRE_FD_BUSY_POLL_US is set (wire_fd_init() has applied
+ * it then; 0 turns polling off). Call after wire_fd_init(). Returns the
+ * window now in effect in ns, or -1 with errno (EINVAL: no poller).
+ */
+int64_t srv_busy_poll(void);
+
+/*
  * Start serving on @listen_fd (owned by @s from now on): queue the
  * acceptor and sweeper wires. Call after wire_thread_init() and
  * wire_fd_init(); wires run in wire_thread_run(). @limit connections at
