@@ -289,9 +289,24 @@ static void atfork_child(void)
 	}
 }
 
+/* A thread with a poller ends: close its epoll instance. */
+static void poller_thread_exit(void *arg)
+{
+	(void)arg;
+	if (P.base.poll && !P.forked) {
+		sys_close(P.epfd);
+		P.epfd = -1;
+		P.gen = 0;
+	}
+}
+
+static pthread_key_t poller_key;
+
 static void atfork_register(void)
 {
 	pthread_atfork(NULL, NULL, atfork_child);
+	if (pthread_key_create(&poller_key, poller_thread_exit) != 0)
+		wire__misuse("wire_fd", "pthread_key_create failed: no key for thread exit");
 }
 
 /* ------------------------------------------------------------------ */
@@ -346,6 +361,7 @@ static int poller_setup(void)
 	P.no_pwait2 = wire_coro_on_valgrind;
 #endif
 	wire_thread_set_poller(&P.base);
+	pthread_setspecific(poller_key, &P);
 	return 0;
 }
 

@@ -119,6 +119,9 @@ static _Atomic int share_reads;
 static _Atomic int64_t boot_gap = BOOT_GAP_NS;
 
 static __thread struct wio_ctx tctx;
+/* Releases an open tctx when its thread exits (ctx_thread_exit). */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_key_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------------ */
 /* Syscall seam.                                                       */
@@ -300,22 +303,28 @@ static void push_completions(struct wio_req *first, struct wio_req *last)
 	struct wio_req *old = atomic_load_explicit(&c->done_list, memory_order_relaxed);
 	static const uint64_t one = 1;
 
+	/*
+	 * Once pushed, the records can be taken, their calls finished and @c
+	 * closed by its thread, or the thread gone, while this worker has yet
+	 * to look at want_efd and write the eventfd. The count, raised before
+	 * the push (so whoever takes the push sees it), makes ctx_close() wait.
+	 */
+	atomic_fetch_add_explicit(&c->pushing, 1, memory_order_relaxed);
 	do
 		last->next = old;
 	while (!atomic_compare_exchange_weak_explicit(&c->done_list, &old, first,
 						      memory_order_seq_cst, memory_order_relaxed));
-	if (old)
-		return; /* the eventfd was written for the batch already */
 	/*
-	 * The scheduler clears want_efd only while its reap timer is armed,
-	 * and sets it (then takes the list) before it may block: with both
-	 * sides sequentially consistent, either it takes this record or this
-	 * load sees the flag set.
+	 * The eventfd was written for the batch already if the list was not
+	 * empty. The scheduler clears want_efd only while its reap timer is
+	 * armed, and sets it (then takes the list) before it may block: with
+	 * both sides sequentially consistent, either it takes this record or
+	 * this load sees the flag set.
 	 */
-	if (!atomic_load_explicit(&c->want_efd, memory_order_seq_cst))
-		return;
-	while (sys_write(c->efd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	if (!old && atomic_load_explicit(&c->want_efd, memory_order_seq_cst))
+		while (sys_write(c->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+	atomic_fetch_sub_explicit(&c->pushing, 1, memory_order_release);
 }
 
 static void push_completion(struct wio_req *r)
@@ -910,6 +919,52 @@ static long share(struct wio_ctx *c, struct wio_req *r)
 	return r->ret;
 }
 
+/* Wait until no worker is still busy with a push to @c (see push_completions). */
+static void ctx_quiesce(struct wio_ctx *c)
+{
+	for (unsigned spins = 0; atomic_load_explicit(&c->pushing, memory_order_acquire); spins++)
+		if (spins < 64)
+			cpu_relax();
+		else
+			sched_yield(); /* the worker was preempted in its window */
+}
+
+/* Release what @c holds outside its thread: the share ring, the io_uring
+ * instance and the eventfd. */
+static void ctx_release(struct wio_ctx *c)
+{
+	ctx_quiesce(c);
+	ring_put(c);
+#ifdef WIRE_HAVE_URING
+	wire__uring_close(c);
+#endif
+	sys_close(c->efd);
+	c->efd = -1;
+	c->gen = 0;
+	pthread_setspecific(ctx_key, NULL);
+}
+
+/*
+ * A thread that used wio_ calls ends: release its channel. Its scheduler
+ * and poller may be gone, so the timer and the watch are left alone (the
+ * eventfd leaves the epoll set as it closes). With calls still in flight
+ * (the thread left wires blocked in them) workers will push to this
+ * memory: nothing can be done safely then, so it is left as it is.
+ */
+static void ctx_thread_exit(void *arg)
+{
+	struct wio_ctx *c = arg;
+
+	if (c->gen && !c->busy)
+		ctx_release(c);
+}
+
+static void ctx_key_create(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_thread_exit) != 0)
+		wire__misuse("wire_io", "pthread_key_create failed: no key for thread exit");
+}
+
 static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 {
 	memset(c, 0, sizeof(*c));
@@ -931,6 +986,8 @@ static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 	(void)with_ring;
 #endif
 	c->gen = gen;
+	pthread_once(&ctx_key_once, ctx_key_create);
+	pthread_setspecific(ctx_key, c);
 	return 0;
 }
 
@@ -938,15 +995,9 @@ static int ctx_open(struct wio_ctx *c, unsigned gen, int with_ring)
 static void ctx_close(struct wio_ctx *c)
 {
 	wire_timer_stop(&c->reap);
-	ring_put(c);
 	if (c->watch.state.fd >= 0)
 		wire__fd_unwatch(&c->watch);
-#ifdef WIRE_HAVE_URING
-	wire__uring_close(c);
-#endif
-	sys_close(c->efd);
-	c->efd = -1;
-	c->gen = 0;
+	ctx_release(c);
 }
 
 /* Wait until every call of @c is back. */

@@ -113,6 +113,9 @@ struct wio_ctx {
 	/* Workers write efd for a completion only while this is set; while
 	 * clear, the reap timer is armed and takes the list itself. */
 	_Atomic int want_efd;
+	/* Workers between their push and their last touch of this record: it
+	 * is not closed (nor its thread's memory freed) before this is 0. */
+	_Atomic unsigned pushing;
 	wire_timer_t reap;	      /* takes shared reads' completions */
 	struct wio_share_ring *sring; /* shared reads queued; NULL: none held */
 	unsigned shared;	      /* shared reads in flight */

@@ -1868,3 +1868,60 @@ TEST(shared_and_inline_reads_mixed_uring)
 {
 	mix_test("uring");
 }
+
+/* ------------------------------------------------------------------ */
+/* A scheduler thread that used wio_ calls ends.                       */
+
+static char exit_stack[STACK];
+
+static void exit_user(void *arg)
+{
+	char path[300];
+	int fd;
+
+	path_in_dir(path, sizeof(path), arg);
+	fd = wio_open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(wio_write(fd, "x", 1), 1);
+	CHECK_EQ(wio_close(fd), 0);
+	CHECK(wire__io_handoffs() >= 1);
+}
+
+static void *exit_thread(void *arg)
+{
+	wire_thread_t t; /* gone before the thread's exit handlers run */
+	wire_t w;
+
+	wire_thread_init(&t);
+	CHECK_EQ(wire_fd_init(), 0);
+	wire_init(&w, "user", exit_user, arg, exit_stack, sizeof(exit_stack));
+	wire_thread_run();
+	CHECK_EQ(w.state, WIRE_DONE);
+	return NULL;
+}
+
+/* The thread's epoll fd, eventfd and io_uring instance close as it ends. */
+static void thread_exit_test(const char *backend)
+{
+	int fds0;
+
+	start(backend);
+	fds0 = count_fds();
+	for (int i = 0; i < 3; i++) {
+		pthread_t t;
+		CHECK_EQ(pthread_create(&t, NULL, exit_thread, (void *)"f"), 0);
+		CHECK_EQ(pthread_join(t, NULL), 0);
+		CHECK_EQ(count_fds(), fds0);
+	}
+	finish();
+}
+
+TEST(scheduler_thread_exit_closes_its_fds_threads)
+{
+	thread_exit_test("threads");
+}
+
+TEST(scheduler_thread_exit_closes_its_fds_uring)
+{
+	thread_exit_test("uring");
+}
