@@ -6,15 +6,16 @@
 #                           GET and SET, with -P 1 and -P 16
 # Each server runs pinned to one core, the client to another, for a
 # bounded time, after an untimed warm-up run against the same server.
-# The servers of a pair take turns ROUNDS times, the order changing
-# every round (wire-peer, peer-wire, ...; with a third configuration each
-# goes first in turn), so that load from elsewhere on the machine and
-# drift hit all alike; each figure is the median of its rounds, with the
-# spread (half of max - min, in % of the median). Next
-# to the throughput, the server's CPU time per request (utime + stime of
-# the server's processes over the timed run, median) tells which side is
-# the limit: a server far below one core per (1 / throughput) is waiting
-# for its client. The machine's load average is printed at the start and
+# The servers of a pair take turns ROUNDS times, the order reversed
+# every round (wire-peer, peer-wire, ...; with a third configuration the
+# peer runs in the middle: wire-peer-off, off-peer-wire), so that load
+# from elsewhere on the machine and drift hit all alike; each figure is
+# the median of its rounds, with the spread (half of max - min, in % of
+# the median). Next to the throughput, the server's CPU time per request
+# (utime + stime of the server's processes over the timed run, median)
+# tells which side is the limit: a server far below one core per
+# (1 / throughput) is waiting for its client (a busy-polling server
+# counts its waiting too: see the polling-off lines for its cost). The machine's load average is printed at the start and
 # end: figures taken while other work ran are not comparable.
 # One line per pair: both figures and the ratio (wire / peer), the median
 # of the rounds' own ratios, each taken between runs next to each other
@@ -257,11 +258,6 @@ paired() {
 	if [ "$1" = - ]; then printf "n/a"; else printf "%sx (rounds %s-%sx)" "$1" "$2" "$3"; fi
 }
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b;
-		else printf "n/a" }'
-}
-
 # "NAME X req/s (+-S%; server U us/req, B% busy; client ...)" for the
 # rates $3, server times $4 and client times $5 of the runs. Busy is the
 # median time per request times the median rate: near 100% is the side
@@ -343,27 +339,26 @@ http_turn() {
 	esac
 }
 
-# Run "$2 $3 $4" (turn function $1) in the order of round $r: each
-# configuration goes first in turn.
-rotate() {
-	case $((r % 3)) in
-	0) $1 "$2"; $1 "$3"; $1 "$4" ;;
-	1) $1 "$3"; $1 "$4"; $1 "$2" ;;
-	*) $1 "$4"; $1 "$2"; $1 "$3" ;;
-	esac
+# Run the turns (function $1) of "$2 $3 $4" in round $r: $3 (the peer) in
+# the middle, so that both others run next to it in time, and the order
+# reversed every other round, so that each goes before the peer in half
+# the rounds.
+three() {
+	if [ $((r % 2)) = 0 ]; then $1 "$2"; $1 "$3"; $1 "$4"
+	else $1 "$4"; $1 "$3"; $1 "$2"; fi
 }
 
 load0=$(load)
 w_all='' n_all='' o_all='' w_cpu='' n_cpu='' o_cpu='' w_cl='' n_cl='' o_cl=''
 r=0
 while [ $r -lt "$rounds" ]; do
-	rotate http_turn wire peer off
+	three http_turn wire peer off
 	r=$((r + 1))
 done
 echo "servers http: $(figure wire_httpd req/s "$w_all" "$w_cpu" "$w_cl")," \
 	"$(figure nginx req/s "$n_all" "$n_cpu" "$n_cl")," \
 	"ratio $(paired "$w_all" "$n_all") (wrk -t1 -c50 -d${secs}s after 1 s of warm-up, $rounds rounds" \
-	"in rotating order: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
+	"in alternating order, nginx in the middle: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
 	"core $ccore; load average $load0 -> $(load))"
 echo "servers http, wire_httpd polling off: $(figure wire_httpd req/s "$o_all" "$o_cpu" "$o_cl")," \
 	"ratio to nginx $(paired "$o_all" "$n_all") (WIRE_FD_BUSY_POLL_US=0, same rounds:" \
@@ -410,7 +405,7 @@ for P in 1 16; do
 	while [ $r -lt "$rounds" ]; do
 		# Polling matters where the client sets the pace (-P 1); at -P 16
 		# the off runs are left out to keep the run short.
-		if [ $P = 1 ]; then rotate kv_turn wire peer off
+		if [ $P = 1 ]; then three kv_turn wire peer off
 		elif [ $((r % 2)) = 0 ]; then kv_turn wire; kv_turn peer
 		else kv_turn peer; kv_turn wire; fi
 		r=$((r + 1))
@@ -422,7 +417,7 @@ for P in 1 16; do
 			"$(figure redis-server ops/s "$cc" "$rc" "$rk")," \
 			"ratio $(paired "$aa" "$cc")" \
 			"(redis-benchmark -c50 -n $n after a warm-up, $rounds rounds in" \
-			"rotating order: wire_kv$aa, redis-server$cc; server on core $score," \
+			"alternating order: wire_kv$aa, redis-server$cc; server on core $score," \
 			"client on core $ccore; load average $load0 -> $(load))"
 		[ $P = 1 ] || continue
 		if [ $t = GET ]; then aa=$og ac=$ogc ak=$ogk; else aa=$os ac=$osc ak=$osk; fi

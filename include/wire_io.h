@@ -105,8 +105,15 @@ const char *wire_io_backend(void);
  * calling thread's calls are back; outside a wire it blocks the thread. Then
  * it stops the worker threads once the queue is empty, joins them, and
  * releases the calling thread's eventfd and ring. Other scheduler threads
- * release theirs on their next wio_* call. A no-op when not started.
- * wire_io_init() may be called again afterwards.
+ * release theirs on their next wio_* call, or when they exit. A no-op
+ * when not started. wire_io_init() may be called again afterwards.
+ *
+ * A scheduler thread that exits after its wire_thread_run() returned
+ * releases its channel (eventfd, io_uring instance) by itself; one that
+ * exits with wires still blocked in wio_* calls leaves it, since the
+ * workers will still complete those calls. wire_io does not cross fork():
+ * the child has none of the workers, so it must not use wio_* calls from
+ * wires, nor call wire_io_shutdown().
  */
 void wire_io_shutdown(void);
 

@@ -289,11 +289,12 @@ static void atfork_child(void)
 	}
 }
 
-/* A thread with a poller ends: close its epoll instance. */
+/* A thread with a poller ends: close its epoll instance (the copy
+ * inherited across fork() too; closing it does not touch the parent's). */
 static void poller_thread_exit(void *arg)
 {
 	(void)arg;
-	if (P.base.poll && !P.forked) {
+	if (P.base.poll && P.epfd >= 0) {
 		sys_close(P.epfd);
 		P.epfd = -1;
 		P.gen = 0;

@@ -946,17 +946,24 @@ static void ctx_release(struct wio_ctx *c)
 
 /*
  * A thread that used wio_ calls ends: release its channel. Its scheduler
- * and poller may be gone, so the timer and the watch are left alone (the
- * eventfd leaves the epoll set as it closes). With calls still in flight
- * (the thread left wires blocked in them) workers will push to this
- * memory: nothing can be done safely then, so it is left as it is.
+ * and poller may be gone, so the watch is left alone (the eventfd leaves
+ * the epoll set as it closes); after wire_thread_run() returned no timer
+ * of the channel is armed, and stopping an idle timer touches nothing.
+ * A thread that left from inside its scheduler (a timer still armed, or
+ * wires blocked in calls that workers will still complete) leaves the
+ * channel as it is: nothing can be released safely then.
  */
 static void ctx_thread_exit(void *arg)
 {
 	struct wio_ctx *c = arg;
 
-	if (c->gen && !c->busy)
-		ctx_release(c);
+	if (!c->gen || c->busy || c->reap.armed)
+		return;
+#ifdef WIRE_HAVE_URING
+	if (c->u.on && c->u.flush.armed)
+		return;
+#endif
+	ctx_release(c);
 }
 
 static void ctx_key_create(void)
