@@ -81,6 +81,9 @@ static void *wire_server_thread(void *arg)
 
 static int plain_listen_fd;
 
+/* Syscalls and epoll_wait calls of the plain server, counted the same way. */
+static unsigned long plain_syscalls, plain_polls;
+
 static void *plain_server_thread(void *arg)
 {
 	struct epoll_event ev, evs[256];
@@ -94,6 +97,8 @@ static void *plain_server_thread(void *arg)
 	epoll_ctl(ep, EPOLL_CTL_ADD, plain_listen_fd, &ev);
 	for (;;) {
 		int n = epoll_wait(ep, evs, 256, -1);
+		BUMP(plain_syscalls, 1);
+		BUMP(plain_polls, 1);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == plain_listen_fd) {
@@ -108,6 +113,7 @@ static void *plain_server_thread(void *arg)
 				continue;
 			}
 			ssize_t r = read(fd, buf, sizeof(buf));
+			BUMP(plain_syscalls, 1);
 			if (r <= 0) {
 				if (r < 0 && errno == EAGAIN)
 					continue;
@@ -116,6 +122,7 @@ static void *plain_server_thread(void *arg)
 			}
 			for (ssize_t off = 0; off < r;) {
 				ssize_t w = write(fd, buf + off, (size_t)(r - off));
+				BUMP(plain_syscalls, 1);
 				if (w > 0)
 					off += w;
 				else if (w < 0 && errno != EAGAIN)
@@ -144,7 +151,12 @@ struct conn {
 
 /* Echoed messages per second over @ns, after a warm-up; libwire server
  * syscalls in the same window into *@syscalls. */
-static double drive(int port, int64_t ns, double *syscalls, double *polls)
+/*
+ * Drive the server on @port for @ns after a warm-up; its syscalls and
+ * epoll_wait calls per message from the counters @sys_ctr and @poll_ctr.
+ */
+static double drive(int port, int64_t ns, unsigned long *sys_ctr, unsigned long *poll_ctr,
+		    double *syscalls, double *polls)
 {
 	struct conn conns[CONNS];
 	struct epoll_event ev, evs[CONNS];
@@ -188,8 +200,8 @@ static double drive(int port, int64_t ns, double *syscalls, double *polls)
 		if (!counted && now >= measure_at) {
 			counted = 1;
 			done = 0;
-			sys0 = __atomic_load_n(&echo_syscalls, __ATOMIC_RELAXED);
-			polls0 = __atomic_load_n(&echo_polls, __ATOMIC_RELAXED);
+			sys0 = __atomic_load_n(sys_ctr, __ATOMIC_RELAXED);
+			polls0 = __atomic_load_n(poll_ctr, __ATOMIC_RELAXED);
 		}
 		n = epoll_wait(ep, evs, CONNS, 100);
 		for (int i = 0; i < n; i++) {
@@ -210,9 +222,9 @@ static double drive(int port, int64_t ns, double *syscalls, double *polls)
 			}
 		}
 	}
-	*syscalls = (double)(__atomic_load_n(&echo_syscalls, __ATOMIC_RELAXED) - sys0) /
-		    (double)(done ? done : 1);
-	*polls = (double)(__atomic_load_n(&echo_polls, __ATOMIC_RELAXED) - polls0) /
+	*syscalls =
+	    (double)(__atomic_load_n(sys_ctr, __ATOMIC_RELAXED) - sys0) / (double)(done ? done : 1);
+	*polls = (double)(__atomic_load_n(poll_ctr, __ATOMIC_RELAXED) - polls0) /
 		 (double)(done ? done : 1);
 	for (int i = 0; i < CONNS; i++)
 		close(conns[i].fd);
@@ -222,6 +234,7 @@ static double drive(int port, int64_t ns, double *syscalls, double *polls)
 
 struct drive_arg {
 	int port;
+	unsigned long *sys_ctr, *poll_ctr;
 	double rps, syscalls, polls;
 };
 
@@ -229,13 +242,14 @@ static void *drive_thread(void *arg)
 {
 	struct drive_arg *d = arg;
 	pin(1);
-	d->rps = drive(d->port, RUN_NS, &d->syscalls, &d->polls);
+	d->rps = drive(d->port, RUN_NS, d->sys_ctr, d->poll_ctr, &d->syscalls, &d->polls);
 	return NULL;
 }
 
-static double drive_pinned(int port, double *syscalls, double *polls)
+static double drive_pinned(int port, unsigned long *sys_ctr, unsigned long *poll_ctr,
+			   double *syscalls, double *polls)
 {
-	struct drive_arg d = {.port = port};
+	struct drive_arg d = {.port = port, .sys_ctr = sys_ctr, .poll_ctr = poll_ctr};
 	pthread_t th;
 	pthread_create(&th, NULL, drive_thread, &d);
 	pthread_join(th, NULL);
@@ -248,7 +262,7 @@ static double drive_pinned(int port, double *syscalls, double *polls)
 int main(void)
 {
 	int runs = bench_runs(8);
-	double wire_rps[16], plain_rps[16], ratio[16], sys[16], pol[16], ignored, ignored2, mw, mp;
+	double wire_rps[16], plain_rps[16], ratio[16], sys[16], pol[16], psys[16], ppol[16], mw, mp;
 	pthread_t th;
 
 	if (runs > 16)
@@ -266,19 +280,23 @@ int main(void)
 	for (int i = 0; i < runs; i++) {
 		/* Alternate which server goes first, so drift favours neither. */
 		if (i % 2)
-			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &ignored, &ignored2);
-		wire_rps[i] = drive_pinned(port_of(wire_listen_fd), &sys[i], &pol[i]);
+			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &plain_syscalls,
+						    &plain_polls, &psys[i], &ppol[i]);
+		wire_rps[i] = drive_pinned(port_of(wire_listen_fd), &echo_syscalls, &echo_polls,
+					   &sys[i], &pol[i]);
 		if (i % 2 == 0)
-			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &ignored, &ignored2);
+			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &plain_syscalls,
+						    &plain_polls, &psys[i], &ppol[i]);
 		/* Back-to-back runs share the machine's load: compare them pairwise. */
 		ratio[i] = wire_rps[i] / plain_rps[i];
 	}
 	mw = bench_median(wire_rps, runs);
 	mp = bench_median(plain_rps, runs);
 	printf("W5 echo: %.0f req/s (plain epoll server %.0f req/s, ratio %.2fx as the median of "
-	       "back-to-back pairs; libwire server %.2f syscalls/message of which %.2f epoll_wait; "
-	       "%d connections, %d-byte messages, %d runs of %.1f s each)\n",
+	       "back-to-back pairs; syscalls/message of which epoll_wait: libwire server %.2f, "
+	       "%.2f, plain server %.2f, %.2f; %d connections, %d-byte messages, %d runs of %.1f s "
+	       "each)\n",
 	       mw, mp, bench_median(ratio, runs), bench_median(sys, runs), bench_median(pol, runs),
-	       CONNS, MSG, runs, RUN_NS / 1e9);
+	       bench_median(psys, runs), bench_median(ppol, runs), CONNS, MSG, runs, RUN_NS / 1e9);
 	return 0;
 }
