@@ -107,8 +107,16 @@ int wire_fd_init(void);
 /*
  * Busy polling for the calling thread's poller: when no wire is ready and
  * the scheduler would block in epoll_wait, it first polls without
- * blocking for up to @ns nanoseconds (never past the next timer), and
- * blocks only if nothing arrived meanwhile. 0 turns it off (the default).
+ * blocking for up to @ns nanoseconds (never past the next timer: the time
+ * polled counts against it), and blocks only if nothing arrived
+ * meanwhile. 0 turns it off (the default).
+ *
+ * The window in use adapts below @ns: when polling found nothing and the
+ * block that followed outlasted @ns, polling was spent in vain and the
+ * next window is halved, down to none (below @ns / 8); when such a block
+ * ended within @ns, traffic is dense and the window doubles back, up to
+ * @ns. Sparse traffic therefore costs little CPU, and a call of this
+ * function starts again from @ns.
  *
  * This trades CPU for the cost of waking a sleeping thread, which the
  * waker pays: a peer on another core that sends to a sleeping server
@@ -128,9 +136,10 @@ int wire_fd_init(void);
 int wire_fd_set_busy_poll(int64_t ns);
 
 /*
- * The busy-poll window of the calling thread's poller in nanoseconds (0:
- * off), as set by wire_fd_set_busy_poll() or WIRE_FD_BUSY_POLL_US.
- * Returns -1 with EINVAL when this thread has no poller.
+ * The busy-poll window set for the calling thread's poller in nanoseconds
+ * (0: off), by wire_fd_set_busy_poll() or WIRE_FD_BUSY_POLL_US; the window
+ * in use may be shorter while traffic is sparse. Returns -1 with EINVAL
+ * when this thread has no poller.
  */
 int64_t wire_fd_busy_poll(void);
 

@@ -63,7 +63,8 @@ struct fd_poller {
 	int forked;	     /* inherited across fork(): must not be polled */
 	int no_pwait2;	     /* epoll_pwait2 is missing: use epoll_wait */
 	unsigned extra;	     /* pending work of watches (wire__fd_pending_add) */
-	int64_t busy_poll;   /* ns to poll without blocking before blocking */
+	int64_t busy_poll;   /* the busy-poll window set: the most polling per block */
+	int64_t poll_now;    /* the window in use, 0 .. busy_poll (adapts) */
 };
 
 /* A wire parked in a wait, on its own stack. */
@@ -228,24 +229,49 @@ static void prune(void)
 }
 
 /*
- * Poll without blocking for up to the busy-poll window, but not past
- * @timeout_ns (-1: none). Returns what the last poll returned: events, 0
+ * Poll without blocking for up to the window in use from @start, but not
+ * past @timeout_ns (-1: none) from it. Returns what the last poll returned: events, 0
  * when the window passed without any, or -1.
  */
-static int busy_poll(struct epoll_event *ev, int64_t timeout_ns)
+static int busy_poll(struct epoll_event *ev, int64_t start, int64_t timeout_ns)
 {
-	int64_t window = P.busy_poll, end;
+	int64_t window = P.poll_now, end;
 	int n;
 
 	if (timeout_ns >= 0 && timeout_ns < window)
 		window = timeout_ns;
-	end = wire_now_ns() + window;
+	end = start + window;
 	/* Back to back: spacing the polls with pause loops was measured and
 	 * did not help (the polls are what finds the work early). */
 	do
 		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, 0);
 	while (n == 0 && wire_now_ns() < end);
 	return n;
+}
+
+/* The smallest window in use: below it polling stops until a short block. */
+#define POLL_MIN_SHARE 8 /* of the window set */
+
+/*
+ * Adapt the window in use after polling found nothing and the thread then
+ * blocked for @blocked_ns until an event came. A block the full window
+ * would have covered means traffic is dense: poll (longer) next time. A
+ * longer one means the polling was spent for nothing: halve the window,
+ * down to none, so that sparse traffic costs little CPU.
+ */
+static void poll_adapt(int64_t blocked_ns)
+{
+	int64_t floor = P.busy_poll / POLL_MIN_SHARE;
+
+	if (blocked_ns <= P.busy_poll) {
+		P.poll_now = P.poll_now < floor ? floor : P.poll_now * 2;
+		if (P.poll_now > P.busy_poll)
+			P.poll_now = P.busy_poll;
+	} else {
+		P.poll_now /= 2;
+		if (P.poll_now < floor)
+			P.poll_now = 0;
+	}
 }
 
 static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
@@ -264,10 +290,23 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 			return;
 	}
 	n = 0;
-	if (timeout_ns != 0 && P.busy_poll)
-		n = busy_poll(ev, timeout_ns);
-	if (n == 0)
+	if (timeout_ns != 0 && P.busy_poll) {
+		int64_t t0 = wire_now_ns(), t1 = t0;
+		if (P.poll_now) {
+			n = busy_poll(ev, t0, timeout_ns);
+			t1 = wire_now_ns();
+		}
+		if (n == 0) {
+			/* The time polled counts against the next timer. */
+			if (timeout_ns > 0)
+				timeout_ns = t1 - t0 < timeout_ns ? timeout_ns - (t1 - t0) : 0;
+			n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+			if (n > 0) /* a timeout says nothing about traffic */
+				poll_adapt(wire_now_ns() - t1);
+		}
+	} else {
 		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+	}
 	if (n < 0) {
 		if (errno == EBADF || errno == EINVAL)
 			wire__misuse("wire_fd",
@@ -352,7 +391,7 @@ static int poller_setup(void)
 	memset(&P, 0, sizeof(P));
 	P.base.poll = fd_poll;
 	P.epfd = ep;
-	P.busy_poll = busy;
+	P.busy_poll = P.poll_now = busy;
 	P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
 	if (P.gen == 0) /* wrapped: 0 means "none" */
 		P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
@@ -390,8 +429,13 @@ int wire_fd_set_busy_poll(int64_t ns)
 		errno = EINVAL;
 		return -1;
 	}
-	P.busy_poll = ns;
+	P.busy_poll = P.poll_now = ns;
 	return 0;
+}
+
+int64_t wire__fd_poll_window(void)
+{
+	return P.poll_now;
 }
 
 int64_t wire_fd_busy_poll(void)

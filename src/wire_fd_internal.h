@@ -53,4 +53,8 @@ WIRE_INTERNAL int wire__fd_wait_until(wire_fd_state_t *st, int write, int64_t de
  */
 WIRE_INTERNAL void wire__fd_pending_add(int delta);
 
+/* The busy-poll window the calling thread's poller uses now, in ns: it
+ * adapts between 0 and the window set (tests watch it). */
+WIRE_INTERNAL int64_t wire__fd_poll_window(void);
+
 #endif

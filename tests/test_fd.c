@@ -12,6 +12,7 @@
 #include "wire_fd.h"
 #include "wire_timeout.h"
 #include "sys.h"
+#include "wire_fd_internal.h"
 #include "test.h"
 
 #define STACK (64 * 1024)
@@ -1252,7 +1253,7 @@ static void busy_sleeper(void *arg)
 	int64_t t0 = test_now_ms();
 
 	(void)arg;
-	wire_sleep_ns(20 * 1000000);
+	wire_sleep_ns(100 * 1000000);
 	busy_slept_ms = test_now_ms() - t0;
 	CHECK_EQ(write(busy_fds[1], "x", 1), 1); /* release the reader */
 }
@@ -1260,14 +1261,87 @@ static void busy_sleeper(void *arg)
 TEST(busy_poll_never_delays_a_timer)
 {
 	setup();
-	/* The longest window; a reader keeps the poller pending meanwhile. */
+	/* The longest window; a reader keeps the poller pending meanwhile.
+	 * The time polled counts against the timer: polling for all of it and
+	 * then blocking for it again would double the sleep. */
 	CHECK_EQ(wire_fd_set_busy_poll(1000 * 1000000), 0);
 	nonblocking_pipe(busy_fds);
 	spawn("reader", bp_reader, NULL);
 	spawn("sleeper", busy_sleeper, NULL);
 	wire_thread_run();
 	CHECK_EQ(busy_got, 'x');
-	CHECK_RANGE(busy_slept_ms, 20, 20 + 100 * test_time_scale());
+	CHECK_RANGE(busy_slept_ms, 100, 100 + 60 * test_time_scale());
+}
+
+/* Bytes written to busy_fds[1] with a gap between them. */
+static int adapt_writes, adapt_gap_ms;
+
+static void *adapt_writer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < adapt_writes; i++) {
+		usleep((useconds_t)adapt_gap_ms * 1000);
+		CHECK_EQ(write(busy_fds[1], "x", 1), 1);
+	}
+	return NULL;
+}
+
+static int64_t adapt_cpu_ms;
+
+/* Read adapt_writes bytes one wait at a time; record the CPU it took. */
+static void adapt_reader(void *arg)
+{
+	int64_t c0 = thread_cpu_ms();
+	wire_fd_state_t st;
+	char c;
+
+	(void)arg;
+	wire_fd_mode_init(&st, busy_fds[0]);
+	CHECK_EQ(wire_fd_mode_read(&st), 0);
+	for (int i = 0; i < adapt_writes; i++) {
+		CHECK_EQ(wire_fd_wait(&st), 0);
+		CHECK_EQ(read(busy_fds[0], &c, 1), 1);
+	}
+	adapt_cpu_ms = thread_cpu_ms() - c0;
+	CHECK_EQ(wire_fd_mode_none(&st), 0);
+}
+
+static void adapt_run(int writes, int gap_ms)
+{
+	pthread_t tid;
+
+	adapt_writes = writes;
+	adapt_gap_ms = gap_ms;
+	spawn("reader", adapt_reader, NULL);
+	CHECK_EQ(pthread_create(&tid, NULL, adapt_writer, NULL), 0);
+	wire_thread_run();
+	CHECK_EQ(pthread_join(tid, NULL), 0);
+}
+
+TEST(busy_poll_window_adapts)
+{
+	const int64_t window = 50 * 1000000;
+
+	setup();
+	nonblocking_pipe(busy_fds);
+	CHECK_EQ(wire_fd_set_busy_poll(window), 0);
+	CHECK_EQ(wire__fd_poll_window(), window);
+	/* Sparse traffic (a byte every 150 ms): each window polled in vain
+	 * halves the next, down to none: 50 + 25 + 12.5 + 6.25 ms of polling
+	 * instead of 6 x 50. Delays on a loaded machine only lengthen gaps. */
+	adapt_run(6, 150);
+	CHECK_EQ(wire__fd_poll_window(), 0);
+	CHECK_RANGE(adapt_cpu_ms, 0, 200);
+	CHECK_EQ(wire_fd_busy_poll(), window); /* the window set stays */
+	/* Dense traffic (a byte every ms): a short block brings polling back. */
+	adapt_run(50, 1);
+	CHECK(wire__fd_poll_window() > 0);
+	CHECK(wire__fd_poll_window() <= window);
+	/* Setting a window starts from it again. */
+	CHECK_EQ(wire_fd_set_busy_poll(window / 2), 0);
+	CHECK_EQ(wire__fd_poll_window(), window / 2);
+	close(busy_fds[0]);
+	close(busy_fds[1]);
 }
 
 /* Exit status: 0 when wire_fd_init() took the value and the window is

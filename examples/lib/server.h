@@ -110,7 +110,8 @@ long srv_env_num(const char *name, long def);
  * thread polls without blocking for up to this long before it sleeps in
  * epoll_wait. A client on another core then seldom has to wake the
  * server's thread, which it pays for (see docs/net.md for the figures);
- * the price is a core kept busy while requests arrive at least this often.
+ * the price is a core kept busy while requests arrive at least this often
+ * (the library shortens the window while polling finds nothing).
  */
 #define SRV_BUSY_POLL_NS (50 * 1000)
 
