@@ -5,29 +5,27 @@
  * wire then waits for an fd through a wire_fd_state_t (caller memory, one
  * per fd and thread, shared by every wire of the thread that uses the fd).
  *
- * Registration: the fd is added to epoll once, edge-triggered, for input,
- * output and hang-up at the same time, by the first wire_fd_mode_read() or
- * wire_fd_mode_write(). From then on the poller records the readiness it
- * sees in the state, and a read/write loop costs no epoll_ctl per wait:
- * switching between read and write mode is a field store. The scheduler
- * blocks in epoll_wait only when no wire is ready (bounded by the nearest
- * timer), and looks without blocking every 64 switches while wires are
- * busy, so fds are not starved and busy wires pay no syscall per switch.
+ * The contract: a wait in read mode returns once the fd is readable in
+ * the sense of poll(2) (POLLIN, POLLHUP or POLLERR) at the moment of the
+ * call or later, and a wait in write mode once it is writable (POLLOUT,
+ * POLLHUP or POLLERR), whatever the program did before: read all of the
+ * data, part of it or none, lost a wait list to another source, slept,
+ * yielded or switched modes. Wait when you need the fd ready; there is no
+ * other rule. A wait may return without the fd being ready (then the I/O
+ * fails with EAGAIN: wait again), but rarely, and never twice in a row
+ * without the fd's readiness having changed. Hang-up and error wake every
+ * wire waiting on the fd, in either direction.
  *
- * Readiness is consumed per wait. The readiness of a direction (read or
- * write) seen since the last wait of that direction is kept in the state,
- * so readiness that arrived while no wire was waiting wakes the next wait
- * at once; a wait that returns (or a chained wait that is armed) clears
- * it. The contract that makes this exact under edge triggering:
- *
- *   try the read/write first; wait only after it failed with EAGAIN
- *   (or, for a stream socket or a pipe, returned less than asked).
- *
- * Anything that arrives after that call produces a new edge, so no wakeup
- * is lost. Wakeups may be spurious (the I/O then fails with EAGAIN again:
- * retry). A hang-up (EPOLLHUP) is sticky: every later wait returns at once.
- * An error (EPOLLERR) or a peer shutdown (EPOLLRDHUP) wakes the waiters
- * like readiness does; the next read/write reports it.
+ * Costs: the fd is added to epoll once, by the first wire_fd_mode_read()
+ * or wire_fd_mode_write(), level-triggered. A loop that waits in one
+ * direction makes no epoll_ctl; waiting in the other direction adds it to
+ * the fd's interest (one epoll_ctl). An fd that stays ready while no wire
+ * waits on it costs one epoll_ctl when the thread would otherwise sleep
+ * (its readiness is then kept in the state, and the next wait returns at
+ * once) and one more when a wire waits on it again. The scheduler blocks in epoll_wait only when no wire is ready (bounded by
+ * the nearest timer), and looks without blocking every 64 switches while
+ * wires are busy, so fds are not starved and busy wires pay no syscall
+ * per switch.
  *
  * A reader and a writer may wait on the same fd at once: they share the
  * state, the reader waits with wire_fd_wait_read() (or wire_fd_wait() in
@@ -82,8 +80,9 @@ typedef struct wire_fd_dir {
 typedef struct wire_fd_state {
 	int fd;
 	int mode;	      /* enum wire_fd_mode */
-	unsigned ready;	      /* readiness seen and not consumed (private bits) */
-	unsigned gen;	      /* poller generation the fd is registered with, 0: none */
+	unsigned ready;	      /* readiness recorded out of epoll's sight (private bits) */
+	unsigned events;      /* interest in epoll; 0: not in it */
+	unsigned gen;	      /* poller generation the state is known to, 0: none */
 	wire_fd_dir_t dir[2]; /* [0] read, [1] write */
 } wire_fd_state_t;
 
@@ -123,12 +122,9 @@ int wire_fd_init(void);
  * spends part of its own time waking the server's thread (an
  * inter-processor interrupt). For a server pinned to a core of its own
  * whose clients are on other cores of the same machine, a window of
- * 20-100 us lets the server use its idle time instead. Measured on
- * loopback against redis-benchmark -P 1, whose core sets the pace: the
- * client's wakeups fell from 0.35 to 0.03 per request and the rate rose
- * by 6-10% (docs/net.md); the example servers use 50 us. The polling
- * thread shows 100% CPU while it has pending fds and traffic keeps
- * arriving within the window.
+ * 20-100 us lets the server use its idle time instead (the example
+ * servers use 50 us). The polling thread shows 100% CPU while it has
+ * pending fds and traffic keeps arriving within the window.
  *
  * Returns 0, or -1 with EINVAL (@ns below 0 or over one second, or no
  * poller on this thread: call wire_fd_init() first).
@@ -174,9 +170,12 @@ int wire_fd_mode_none(wire_fd_state_t *state);
 
 /*
  * Block the calling wire until the fd is ready in the state's mode (read
- * or write), hung up or in error; returns at once if such readiness was
- * seen since the last wait of that direction, and consumes it. Returns 0
- * (ready, or a spurious wakeup: retry the I/O), or -1 with errno: EBADF
+ * or write), hung up or in error, by the contract at the top of this
+ * file: at once if it is ready now or readiness arrived while no wire of
+ * that direction waited. A wait in a mode other than the first one set
+ * may make one epoll_ctl to add that direction to the fd's interest.
+ * Returns 0 (ready, or rarely a spurious wakeup: retry the I/O, wait
+ * again on EAGAIN), or -1 with errno: EBADF
  * (closed state, fd -1, or the fd was closed by wire_fd_close() while
  * waiting), EINVAL (mode none, or wire_fd_mode_none() while waiting).
  * Aborts outside a wire.
@@ -194,8 +193,10 @@ int wire_fd_wait_write(wire_fd_state_t *state);
 /*
  * Arm the state's wait for its mode's direction and chain it to @wl, so
  * that wire_list_wait(@wl) returns it once the fd is ready (hung up, in
- * error). Readiness already seen triggers it at once (and is consumed).
- * Chain again before every wait; unchain it (wire_wait_unchain() of the
+ * error), by the same rule as wire_fd_wait(): an fd that is ready when
+ * the wait is chained triggers it at once (readiness already recorded) or
+ * at the scheduler's next poll, without any new event. Chain again
+ * before every wait; unchain it (wire_wait_unchain() of the
  * returned wait) before the list goes away. The state has one such wait
  * per direction, on one list at a time: chaining it again (from any wire)
  * moves it off the list it was on, so only one wire at a time may wait

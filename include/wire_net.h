@@ -78,7 +78,9 @@ int wire_net_accept(wire_net_t *listener, struct sockaddr *addr, socklen_t *addr
 
 /*
  * Connect the socket of @net to @addr, waiting within the timeout for the
- * handshake. Returns 0 once connected, or -1 with errno: ETIMEDOUT (the
+ * handshake. A Unix socket whose listener's backlog is full is retried
+ * within the timeout (pauses of 1 ms doubling up to 64 ms), as a blocking
+ * connect would wait for room. Returns 0 once connected, or -1 with errno: ETIMEDOUT (the
  * attempt is abandoned: the socket is left in an unspecified state and
  * must be closed; a timed-out connect never reports success), or the
  * kernel's errno (ECONNREFUSED, ENETUNREACH, ...).

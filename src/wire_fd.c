@@ -1,13 +1,26 @@
 /*
  * wire_fd - fd readiness on epoll inside the scheduler. See wire_fd.h.
  *
- * Every fd is registered once, edge-triggered, for input, output and
- * hang-up. The poller keeps what it sees in the fd's state: an event of a
- * direction with a wire parked (or a chained wait armed) in that direction
- * is handed to it and so consumed; with nobody waiting it is recorded and
- * consumed by the next wait. A woken waiter learns its outcome from its
- * own record on its stack and never reads the state again, so the state
- * may be closed and its memory reused while woken waiters are still queued.
+ * Every fd is registered level-triggered, with the interest of the
+ * directions its wires wait in. Level triggering makes a wait exact
+ * whatever the caller did before it: while the fd is ready, every poll
+ * reports it, so a wire that parks on a ready fd is woken by the next
+ * poll. An event of a direction goes to every wire parked in it and to an
+ * armed chained wait.
+ *
+ * The one cost of level triggering is an fd that stays ready while no
+ * wire waits on it: every poll reports it again. A poll that does not
+ * block lets it be (it is a slot in the event array, and the next wait
+ * will be woken by the next poll). A poll that would block would return
+ * at once, again and again: there the readiness is recorded in the state
+ * and the direction dropped from the fd's interest (one epoll_ctl; a DEL
+ * when nothing is left, since hang-up and error cannot be masked). The
+ * next wait in that direction returns on the record at once; the one
+ * after puts the interest back. Since the record is made only where the
+ * poller can no longer see the fd, a wait never returns on a record that
+ * a later poll could have contradicted: a spurious return needs the data
+ * to have been taken between the record and the wait, and clears the
+ * record.
  *
  * pending (what keeps wire_thread_run() going) counts the parked wires and
  * the chained waits armed in a list. A chained wait can be dropped without
@@ -41,16 +54,19 @@
 /* Events fetched per epoll_wait. */
 #define MAX_EVENTS 128
 
-/* Private bits of wire_fd_state_t.ready. */
+/* Bits of wire_fd_state_t.ready: readiness seen that no wait took. */
 #define READY_READ  1u
 #define READY_WRITE 2u
-#define READY_HUP   4u /* sticky: every wait returns at once */
-#define READY_RDHUP 8u /* sticky for reads: the peer will send nothing more */
 
-/* What makes a wait in direction @d return at once. */
-static inline unsigned ready_mask(int d)
+static inline unsigned ready_bit(int d)
 {
-	return d ? READY_WRITE | READY_HUP : READY_READ | READY_HUP | READY_RDHUP;
+	return d ? READY_WRITE : READY_READ;
+}
+
+/* The epoll interest of direction @d. */
+static inline uint32_t interest_of(int d)
+{
+	return d ? EPOLLOUT : EPOLLIN;
 }
 
 struct fd_poller {
@@ -67,7 +83,7 @@ struct fd_poller {
 	int64_t poll_now;    /* the window in use, 0 .. busy_poll (adapts) */
 };
 
-/* A wire parked in a wait, on its own stack. */
+/* A wire parked in a wait of a state, on its own stack. */
 struct parked {
 	wire_list_t link;
 	wire_t *wire;
@@ -140,7 +156,7 @@ static inline void sync_pending(void)
 	P.base.pending = P.parked + P.nchained + P.extra;
 }
 
-/* Registered with this thread's current epoll instance. */
+/* Known to this thread's current epoll instance (in it when events != 0). */
 static inline int live(const wire_fd_state_t *st)
 {
 	return st->gen != 0 && st->gen == P.gen;
@@ -155,17 +171,17 @@ static inline void uncount(wire_fd_dir_t *d)
 }
 
 /*
- * Hand readiness of direction @d to its waiters. Returns 1 if someone
- * took it (so it is consumed), 0 if nobody waits.
+ * Hand readiness of direction @d to its waiters: wake every parked wire
+ * and trigger the armed chained wait. Returns 1 if someone took it.
  */
-static int wake_dir(wire_fd_dir_t *d, int err)
+static int wake_dir(wire_fd_dir_t *d)
 {
 	wire_list_t *n;
 	int taken = 0;
 
 	while ((n = list_pop(&d->parked))) {
 		struct parked *rec = wire_container_of(n, struct parked, link);
-		rec->err = err;
+		rec->err = 0;
 		P.parked--;
 		wire__resume(rec->wire);
 		taken = 1;
@@ -178,34 +194,83 @@ static int wake_dir(wire_fd_dir_t *d, int err)
 	return taken;
 }
 
-/* Wake every waiter of @st with @err (the state stops being watched). */
+/* Wake every waiter of @st with @err: the state stops being watched. */
 static void release(wire_fd_state_t *st, int err)
 {
-	wake_dir(&st->dir[0], err);
-	wake_dir(&st->dir[1], err);
+	for (int d = 0; d < 2; d++) {
+		wire_fd_dir_t *dir = &st->dir[d];
+		wire_list_t *n;
+
+		while ((n = list_pop(&dir->parked))) {
+			struct parked *rec = wire_container_of(n, struct parked, link);
+			rec->err = err;
+			P.parked--;
+			wire__resume(rec->wire);
+		}
+		if (!list_empty(&dir->counted)) {
+			uncount(dir);
+			wire_wait_resume(&dir->wait);
+		}
+	}
 	sync_pending();
 }
 
-static void dispatch(wire_fd_state_t *st, uint32_t ev)
+/* Set the interest of @st (live) to @events; none removes the fd. */
+static int set_interest(wire_fd_state_t *st, unsigned events)
 {
+	struct epoll_event ev;
+	int op;
+
+	if (events == st->events)
+		return 0;
+	op = !events ? EPOLL_CTL_DEL : st->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	ev.events = events;
+	ev.data.ptr = st;
+	if (sys_epoll_ctl(P.epfd, op, st->fd, &ev) != 0)
+		return -1;
+	st->events = events;
+	return 0;
+}
+
+/*
+ * Stop the interest of @st in the directions @useless that a blocking
+ * poll reported with nobody to take them: left in, they would end every
+ * blocking poll at once. Their readiness is recorded already. An error or
+ * a hang-up is reported whatever the interest: taken by nobody, it needs
+ * the fd out of epoll altogether.
+ */
+static void drop_interest(wire_fd_state_t *st, uint32_t useless, uint32_t ev)
+{
+	unsigned keep = st->events & ~useless;
+
+	if ((ev & (EPOLLERR | EPOLLHUP)) && useless == (EPOLLIN | EPOLLOUT))
+		keep = 0;
+	if (set_interest(st, keep) != 0 && keep)
+		set_interest(st, 0);
+}
+
+/* Events @ev of @st from a poll that was allowed to block (@blocking) or not. */
+static void dispatch(wire_fd_state_t *st, uint32_t ev, int blocking)
+{
+	uint32_t useless = 0;
+
 	if (st->mode == WIRE__FD_MODE_WATCH) {
 		struct wire__fd_watch *w = wire_container_of(st, struct wire__fd_watch, state);
 		if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			w->cb(w);
 		return;
 	}
-	if (ev & EPOLLHUP)
-		st->ready |= READY_HUP;
-	/* Data and the peer's FIN may come in one edge: a reader that takes
-	 * the data and waits again must not wait for an edge that never
-	 * comes. */
-	if (ev & EPOLLRDHUP)
-		st->ready |= READY_RDHUP;
-	if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
-	    !wake_dir(&st->dir[0], 0))
-		st->ready |= READY_READ;
-	if ((ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !wake_dir(&st->dir[1], 0))
-		st->ready |= READY_WRITE;
+	/* Hang-up and error make both directions ready, as poll(2) says. */
+	for (int d = 0; d < 2; d++) {
+		if (!(ev & (interest_of(d) | EPOLLERR | EPOLLHUP)))
+			continue;
+		if (!wake_dir(&st->dir[d]) && blocking) {
+			st->ready |= ready_bit(d);
+			useless |= interest_of(d);
+		}
+	}
+	if (useless)
+		drop_interest(st, useless, ev);
 }
 
 /* Forget chained waits that can no longer wake anyone (see the top). */
@@ -277,7 +342,7 @@ static void poll_adapt(int64_t blocked_ns)
 static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	int n;
+	int blocking = timeout_ns != 0, n;
 
 	(void)p;
 	if (__builtin_expect(P.forked, 0))
@@ -315,7 +380,7 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 		return; /* EINTR or an injected fault: the scheduler calls again */
 	}
 	for (int i = 0; i < n; i++)
-		dispatch(ev[i].data.ptr, ev[i].events);
+		dispatch(ev[i].data.ptr, ev[i].events, blocking);
 	sync_pending();
 }
 
@@ -453,6 +518,7 @@ void wire_fd_mode_init(wire_fd_state_t *st, int fd)
 	st->fd = fd;
 	st->mode = WIRE_FD_MODE_NONE;
 	st->ready = 0;
+	st->events = 0;
 	st->gen = 0;
 	for (int i = 0; i < 2; i++) {
 		list_init(&st->dir[i].parked);
@@ -461,8 +527,11 @@ void wire_fd_mode_init(wire_fd_state_t *st, int fd)
 	}
 }
 
-/* Add @st's fd to this thread's epoll. Returns 0 or -1/errno, @st untouched then. */
-static int fd_register(wire_fd_state_t *st)
+/*
+ * Add @st's fd to this thread's epoll with the interest @events (not 0).
+ * Returns 0 or -1/errno, @st untouched then.
+ */
+static int fd_register(wire_fd_state_t *st, unsigned events)
 {
 	struct epoll_event ev;
 
@@ -474,12 +543,13 @@ static int fd_register(wire_fd_state_t *st)
 		errno = EINVAL;
 		return -1;
 	}
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.events = events;
 	ev.data.ptr = st;
 	if (sys_epoll_ctl(P.epfd, EPOLL_CTL_ADD, st->fd, &ev) != 0)
 		return -1;
-	/* Waiters of an older instance (a forked parent's) are gone. */
+	/* What an older instance (a forked parent's) knew is gone. */
 	st->gen = P.gen;
+	st->events = events;
 	st->ready = 0;
 	for (int i = 0; i < 2; i++) {
 		list_init(&st->dir[i].parked);
@@ -488,13 +558,25 @@ static int fd_register(wire_fd_state_t *st)
 	return 0;
 }
 
+/* Make sure the poller reports direction @d of @st. Returns 0 or -1/errno. */
+static int want(wire_fd_state_t *st, int d)
+{
+	if (!live(st))
+		return fd_register(st, interest_of(d));
+	if (st->events & interest_of(d))
+		return 0;
+	return set_interest(st, st->events | interest_of(d));
+}
+
 static int set_mode(wire_fd_state_t *st, int mode)
 {
 	if (st->fd < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	if (!live(st) && fd_register(st) != 0)
+	/* Registered once; a later change of mode is a store, and the
+	 * interest follows at the next wait that needs it. */
+	if (!live(st) && fd_register(st, interest_of(mode == WIRE_FD_MODE_WRITE)) != 0)
 		return -1;
 	st->mode = mode;
 	return 0;
@@ -510,6 +592,15 @@ int wire_fd_mode_write(wire_fd_state_t *st)
 	return set_mode(st, WIRE_FD_MODE_WRITE);
 }
 
+/* Forget what the state knew: it is out of epoll. */
+static void forget(wire_fd_state_t *st)
+{
+	st->mode = WIRE_FD_MODE_NONE;
+	st->gen = 0;
+	st->events = 0;
+	st->ready = 0;
+}
+
 int wire_fd_mode_none(wire_fd_state_t *st)
 {
 	if (st->fd < 0) {
@@ -517,13 +608,11 @@ int wire_fd_mode_none(wire_fd_state_t *st)
 		return -1;
 	}
 	if (live(st)) {
-		if (sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, st->fd, NULL) != 0)
+		if (set_interest(st, 0) != 0)
 			return -1;
 		release(st, EINVAL);
 	}
-	st->mode = WIRE_FD_MODE_NONE;
-	st->gen = 0;
-	st->ready = 0;
+	forget(st);
 	return 0;
 }
 
@@ -550,7 +639,6 @@ static void wait_timed_out(wire_timer_t *tm)
 static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadline)
 {
 	wire_t *self = wire__blocking_current(call);
-	unsigned bit = d ? READY_WRITE : READY_READ;
 	struct timed_parked tp;
 
 	if (st->fd < 0) {
@@ -561,12 +649,12 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadli
 		errno = EINVAL;
 		return -1;
 	}
-	if (!live(st) && fd_register(st) != 0)
-		return -1;
-	if (st->ready & ready_mask(d)) {
-		st->ready &= ~bit;
+	if (live(st) && (st->ready & ready_bit(d))) {
+		st->ready &= ~ready_bit(d);
 		return 0;
 	}
+	if (want(st, d) != 0)
+		return -1;
 	if (deadline && deadline <= wire_now_ns()) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -583,7 +671,7 @@ static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadli
 	do
 		wire__suspend(self);
 	while (tp.rec.err < 0);
-	/* The waker unlinked the record (and consumed the readiness for us). */
+	/* The waker unlinked the record. */
 	if (deadline)
 		wire_timer_stop(&tp.timer);
 	if (tp.rec.err) {
@@ -616,8 +704,8 @@ int wire__fd_wait_until(wire_fd_state_t *st, int write, int64_t deadline_ns)
 wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 {
 	int d = st->mode == WIRE_FD_MODE_WRITE;
-	unsigned bit = d ? READY_WRITE : READY_READ;
 	wire_fd_dir_t *dir = &st->dir[d];
+	int ready;
 
 	if (st->fd < 0) {
 		errno = EBADF;
@@ -627,13 +715,14 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!live(st) && fd_register(st) != 0)
+	ready = live(st) && (st->ready & ready_bit(d));
+	if (!ready && want(st, d) != 0)
 		return NULL;
 	uncount(dir);
 	wire_wait_reset(&dir->wait);
 	wire_wait_chain(wl, &dir->wait);
-	if (st->ready & ready_mask(d)) {
-		st->ready &= ~bit;
+	if (ready) {
+		st->ready &= ~ready_bit(d);
 		wire_wait_resume(&dir->wait);
 	} else {
 		list_add_tail(&P.chained, &dir->counted);
@@ -663,13 +752,12 @@ int wire_fd_close(wire_fd_state_t *st)
 		 * event may name this state again. A failure means the fd
 		 * was already closed, and the kernel dropped it itself.
 		 */
-		sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (st->events)
+			sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, fd, NULL);
 		release(st, EBADF);
 	}
 	st->fd = -1;
-	st->mode = WIRE_FD_MODE_NONE;
-	st->gen = 0;
-	st->ready = 0;
+	forget(st);
 	return sys_close(fd);
 }
 
@@ -699,6 +787,7 @@ int wire__fd_watch(struct wire__fd_watch *w, int fd, void (*cb)(struct wire__fd_
 	if (sys_epoll_ctl(P.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 		return -1;
 	st->gen = P.gen;
+	st->events = EPOLLIN;
 	st->mode = WIRE__FD_MODE_WATCH;
 	return 0;
 }
@@ -709,8 +798,7 @@ void wire__fd_unwatch(struct wire__fd_watch *w)
 
 	if (live(st))
 		sys_epoll_ctl(P.epfd, EPOLL_CTL_DEL, st->fd, NULL);
-	st->gen = 0;
-	st->mode = WIRE_FD_MODE_NONE;
+	forget(st);
 }
 
 void wire__fd_pending_add(int delta)

@@ -27,8 +27,9 @@ struct wire__fd_watch {
 /*
  * Watch @fd: from now on the poller calls @cb(@w) (scheduler stack, outside
  * any wire; it must not block) when @fd becomes readable, hangs up or fails,
- * edge-triggered. Creates the calling thread's poller if it has none (also
- * from a wire). Returns 0 (at once if @w is already registered with this
+ * edge-triggered: unlike the waits of wire_fd.h, the callback is called
+ * once per new event, so it must take everything the fd has to say. Creates
+ * the calling thread's poller if it has none (also from a wire). Returns 0 (at once if @w is already registered with this
  * thread's current poller), or -1 with errno (EINVAL: no scheduler; the
  * errors of epoll_create1 and epoll_ctl).
  */

@@ -209,13 +209,51 @@ int wire_net_accept(wire_net_t *listener, struct sockaddr *addr, socklen_t *addr
 	}
 }
 
+/* Pauses between connects to a Unix socket whose backlog is full. */
+#define UNIX_RETRY_FIRST_NS 1000000LL  /* 1 ms, */
+#define UNIX_RETRY_MAX_NS   64000000LL /* doubling up to 64 ms */
+
+/*
+ * The first connect() of connect_until(). A Unix stream socket whose
+ * listener's backlog is full refuses a non-blocking connect with EAGAIN,
+ * where a blocking one would wait for room, and no event tells when room
+ * frees up: retry with growing pauses until @deadline (0: none).
+ */
+static int connect_first(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen,
+			 int64_t deadline)
+{
+	int64_t pause = UNIX_RETRY_FIRST_NS;
+
+	for (;;) {
+		int64_t now;
+
+		if (sys_connect(net->fds.fd, addr, addrlen) == 0)
+			return 0;
+		if (errno != EAGAIN || addr->sa_family != AF_UNIX)
+			return -1;
+		now = wire_now_ns();
+		if (deadline && now >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (deadline && pause > deadline - now)
+			pause = deadline - now;
+		wire_sleep_ns(pause);
+		if (net->fds.fd < 0) { /* closed meanwhile */
+			errno = EBADF;
+			return -1;
+		}
+		pause = pause * 2 > UNIX_RETRY_MAX_NS ? UNIX_RETRY_MAX_NS : pause * 2;
+	}
+}
+
 /* Connect with an absolute deadline (0: none). */
 static int connect_until(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen,
 			 int64_t deadline)
 {
 	int saved = net->timeout_msec;
 
-	if (sys_connect(net->fds.fd, addr, addrlen) == 0)
+	if (connect_first(net, addr, addrlen, deadline) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -1;
@@ -252,7 +290,7 @@ int wire_net_connect(wire_net_t *net, const struct sockaddr *addr, socklen_t add
 
 	if (net->timeout_msec >= 0)
 		deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
-	return connect_until(net, addr, addrlen, deadline ? deadline : 0);
+	return connect_until(net, addr, addrlen, deadline);
 }
 
 static int eai_errno(int eai)

@@ -5,12 +5,14 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "sys.h"
 #include "wire.h"
 #include "wire_fd.h"
 #include "wire_net.h"
+#include "wire_timeout.h"
 #include "test.h"
 
 #define STACK (64 * 1024)
@@ -681,4 +683,268 @@ TEST(connect_tcp_failure_leaves_no_fd)
 	CHECK_EQ(errno, EBADF);
 	CHECK_EQ(fcntl(other, F_GETFD), FD_CLOEXEC); /* still open */
 	close(other);
+}
+
+/* ---- reads that stop short with data still queued ---- */
+
+/*
+ * After a short read, a wait list reports the socket readable (its wait
+ * takes the readiness); the next read must still return the 5 bytes
+ * queued, not wait for more.
+ */
+static ssize_t after_list_r;
+static int after_list_won;
+static int64_t after_list_ms;
+
+static void read_after_list(void *arg)
+{
+	wire_wait_list_t wl;
+	wire_timeout_t to;
+	wire_wait_t *fdw;
+	char buf[16];
+	int64_t t0;
+
+	(void)arg;
+	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	CHECK_EQ(write(sp[1], "ab", 2), 2);
+	CHECK_EQ(wire_net_read_any(&na, buf, sizeof(buf)), 2); /* short */
+	CHECK_EQ(write(sp[1], "hello", 5), 5);
+	wire_wait_list_init(&wl);
+	wire_timeout_init(&to);
+	CHECK_EQ(wire_timeout_reset(&to, 1000 * test_time_scale()), 0);
+	fdw = wire_fd_wait_list_chain(&wl, &na.fds);
+	CHECK(fdw != NULL);
+	wire_wait_chain(&wl, wire_timeout_wait_get(&to));
+	after_list_won = wire_list_wait(&wl) == fdw;
+	wire_wait_unchain(fdw);
+	wire_wait_unchain(wire_timeout_wait_get(&to));
+	wire_timeout_stop(&to);
+	t0 = test_now_ms();
+	after_list_r = wire_net_read_any(&na, buf, sizeof(buf));
+	after_list_ms = test_now_ms() - t0;
+	CHECK(after_list_r != 5 || memcmp(buf, "hello", 5) == 0);
+}
+
+TEST(read_after_wait_list_reported_readable)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	CHECK_EQ(wire_fd_mode_read(&na.fds), 0);
+	spawn("reader", read_after_list, NULL);
+	run();
+	CHECK_EQ(after_list_won, 1);
+	CHECK_EQ(after_list_r, 5);
+	CHECK_RANGE(after_list_ms, 0, 100 * test_time_scale());
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+/*
+ * TCP urgent data: a read stops at the urgent mark, short, with the data
+ * after the mark queued. The next read returns that data.
+ */
+static ssize_t urg_r[2];
+static char urg_buf[2][16];
+static int urg_peer;
+
+/* Parks in its first read before anything is sent: the fd is watched. */
+static void urgent_reader(void *arg)
+{
+	(void)arg;
+	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	urg_r[0] = wire_net_read_any(&na, urg_buf[0], sizeof(urg_buf[0]));
+	urg_r[1] = wire_net_read_any(&na, urg_buf[1], sizeof(urg_buf[1]));
+}
+
+/* Everything is queued before the reader runs again. */
+static void urgent_sender(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(send(urg_peer, "abc", 3, 0), 3);
+	CHECK_EQ(send(urg_peer, "!", 1, MSG_OOB), 1);
+	CHECK_EQ(send(urg_peer, "def", 3, 0), 3);
+}
+
+TEST(short_read_at_tcp_urgent_mark)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = 0,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int one = 1;
+
+	setup();
+	lfd = listen_local(4, &lport);
+	a.sin_port = htons((uint16_t)lport);
+	urg_peer = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(urg_peer >= 0);
+	CHECK_EQ(connect(urg_peer, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(setsockopt(urg_peer, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	a_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(a_fd >= 0);
+	CHECK_EQ(wire_net_init(&na, a_fd), 0);
+	spawn("reader", urgent_reader, NULL);
+	spawn("sender", urgent_sender, NULL);
+	run();
+	CHECK_EQ(urg_r[0], 3);
+	CHECK(memcmp(urg_buf[0], "abc", 3) == 0);
+	CHECK_EQ(urg_r[1], 3);
+	CHECK(memcmp(urg_buf[1], "def", 3) == 0);
+	close(urg_peer);
+	close(lfd);
+	wire_net_close(&na);
+}
+
+/*
+ * A Unix-socket read stops after a message that carries SCM_RIGHTS, with
+ * the next message queued. The next read returns it.
+ */
+static ssize_t scm_r[2];
+static char scm_buf[2][16];
+
+static void send_with_fd(int sock, const char *data, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)data, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.space,
+			   .msg_controllen = sizeof(ctl.space)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	CHECK_EQ(sendmsg(sock, &m, 0), (ssize_t)len);
+}
+
+/* Parks in its first read before anything is sent: the fd is watched. */
+static void scm_reader(void *arg)
+{
+	(void)arg;
+	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	scm_r[0] = wire_net_read_any(&na, scm_buf[0], sizeof(scm_buf[0]));
+	scm_r[1] = wire_net_read_any(&na, scm_buf[1], sizeof(scm_buf[1]));
+}
+
+/* Both messages are queued before the reader runs again. */
+static void scm_sender(void *arg)
+{
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	(void)arg;
+	CHECK(devnull >= 0);
+	send_with_fd(sp[1], "abc", 3, devnull);
+	CHECK_EQ(write(sp[1], "def", 3), 3);
+	close(devnull);
+}
+
+TEST(short_read_at_scm_rights_message)
+{
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", scm_reader, NULL);
+	spawn("sender", scm_sender, NULL);
+	run();
+	CHECK_EQ(scm_r[0], 3);
+	CHECK(memcmp(scm_buf[0], "abc", 3) == 0);
+	CHECK_EQ(scm_r[1], 3);
+	CHECK(memcmp(scm_buf[1], "def", 3) == 0);
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+/* ---- a Unix socket whose backlog is full ---- */
+
+static struct sockaddr_un un_addr;
+static socklen_t un_len;
+static int un_listener, un_fill[8], un_nfill;
+static int un_res, un_err;
+static int64_t un_ms;
+
+/* Listen on an abstract Unix address with a backlog of 0, then fill it. */
+static void unix_backlog_full(void)
+{
+	un_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(un_listener >= 0);
+	memset(&un_addr, 0, sizeof(un_addr));
+	un_addr.sun_family = AF_UNIX;
+	snprintf(un_addr.sun_path + 1, sizeof(un_addr.sun_path) - 1, "libwire-test-%d",
+		 (int)getpid());
+	un_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			     strlen(un_addr.sun_path + 1));
+	CHECK_EQ(bind(un_listener, (struct sockaddr *)&un_addr, un_len), 0);
+	CHECK_EQ(listen(un_listener, 0), 0);
+	for (un_nfill = 0; un_nfill < 8; un_nfill++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		CHECK(fd >= 0);
+		if (connect(fd, (struct sockaddr *)&un_addr, un_len) != 0) {
+			CHECK_EQ(errno, EAGAIN);
+			close(fd);
+			break;
+		}
+		un_fill[un_nfill] = fd;
+	}
+	CHECK(un_nfill > 0 && un_nfill < 8);
+}
+
+static void unix_connector(void *arg)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int64_t t0;
+
+	CHECK(fd >= 0);
+	CHECK_EQ(wire_net_init(&nb, fd), 0);
+	wire_net_set_timeout(&nb, (int)(long)arg);
+	t0 = test_now_ms();
+	un_res = wire_net_connect(&nb, (struct sockaddr *)&un_addr, un_len);
+	un_err = errno;
+	un_ms = test_now_ms() - t0;
+}
+
+/* Makes room in the backlog after 30 ms. */
+static void unix_late_acceptor(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	wire_fd_wait_msec(30);
+	fd = accept4(un_listener, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd >= 0);
+	close(fd);
+}
+
+TEST(unix_connect_waits_for_room_in_the_backlog)
+{
+	setup();
+	unix_backlog_full();
+	spawn("connector", unix_connector, (void *)(long)(2000 * test_time_scale()));
+	spawn("acceptor", unix_late_acceptor, NULL);
+	run();
+	CHECK_EQ(un_res, 0);
+	CHECK_RANGE(un_ms, 25, 30 + 500 * test_time_scale());
+	wire_net_close(&nb);
+	for (int i = 0; i < un_nfill; i++)
+		close(un_fill[i]);
+	close(un_listener);
+}
+
+TEST(unix_connect_backlog_full_times_out)
+{
+	setup();
+	unix_backlog_full();
+	spawn("connector", unix_connector, (void *)100L);
+	run();
+	CHECK_EQ(un_res, -1);
+	CHECK_EQ(un_err, ETIMEDOUT);
+	CHECK_RANGE(un_ms, 99, 100 + 200 * test_time_scale());
+	wire_net_close(&nb);
+	for (int i = 0; i < un_nfill; i++)
+		close(un_fill[i]);
+	close(un_listener);
 }
