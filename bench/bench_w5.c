@@ -2,10 +2,12 @@
  * W5 echo: TCP echo on 127.0.0.1, 64-byte messages, 50 connections driven
  * by a closed-loop client (each connection sends a message, waits for its
  * echo, sends the next). Requests per second of the libwire echo server
- * (examples/wire_echo.c, compiled in and run on its own thread), against
- * a plain hand-written single-threaded epoll echo server measured in the
- * same run. The servers run on CPU 0, the client on CPU 1 (when there are
- * two). The libwire server's syscalls are counted per echoed message.
+ * (examples/wire_echo.c, compiled in and run on threads of its own) in
+ * its two styles, read first (wait only after a short read or EAGAIN)
+ * and wait first (wait, one read, one write), against a plain
+ * hand-written single-threaded level-triggered epoll echo server measured
+ * in the same run. The servers run on CPU 0, the client on CPU 1 (when
+ * there are two). Each server's syscalls are counted per echoed message.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -13,13 +15,19 @@
 
 #include "bench.h"
 
-/* Syscalls of the libwire server thread; read by the client thread. */
-static unsigned long echo_syscalls;
+/* Syscall and epoll_wait counters of one server; read by the client thread. */
+struct counters {
+	unsigned long syscalls, polls;
+};
+
+/* The counters of the server running on this thread. */
+static __thread struct counters *my_ctr;
+
 #define BUMP(v, n)                                                                                 \
 	__atomic_store_n(&(v), __atomic_load_n(&(v), __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
 static void count_polls(void);
 #define WIRE_ECHO_NO_MAIN
-#define WIRE_ECHO_COUNT(n)     BUMP(echo_syscalls, (n))
+#define WIRE_ECHO_COUNT(n)     BUMP(my_ctr->syscalls, (n))
 #define WIRE_ECHO_AFTER_INIT() count_polls()
 #include "../examples/wire_echo.c"
 
@@ -41,21 +49,19 @@ static void pin(int cpu)
 }
 
 /* ------------------------------------------------------------------ */
-/* The libwire server, with its epoll_wait calls counted.              */
+/* The libwire servers, with their epoll_wait calls counted.           */
 
 /*
  * Every call of the fd layer's poll function makes one epoll_wait (the
  * only syscall of the library on this path once connections are set up:
  * registration and removal are one epoll_ctl each per connection).
  */
-static void (*real_poll)(wire_poller_t *, int64_t);
-
-static unsigned long echo_polls;
+static __thread void (*real_poll)(wire_poller_t *, int64_t);
 
 static void counting_poll(wire_poller_t *p, int64_t timeout_ns)
 {
-	BUMP(echo_syscalls, 1);
-	BUMP(echo_polls, 1);
+	BUMP(my_ctr->syscalls, 1);
+	BUMP(my_ctr->polls, 1);
 	real_poll(p, timeout_ns);
 }
 
@@ -66,13 +72,21 @@ static void count_polls(void)
 	p->poll = counting_poll;
 }
 
-static int wire_listen_fd;
+struct wire_server {
+	int listen_fd;
+	int wait_first;
+	struct counters ctr;
+};
+
+static struct wire_server read_first = {.wait_first = 0}, wait_first = {.wait_first = 1};
 
 static void *wire_server_thread(void *arg)
 {
-	(void)arg;
+	struct wire_server *s = arg;
+
+	my_ctr = &s->ctr;
 	pin(0);
-	echo_serve(wire_listen_fd, 1024);
+	echo_serve(s->listen_fd, 1024, s->wait_first);
 	return NULL;
 }
 
@@ -82,7 +96,7 @@ static void *wire_server_thread(void *arg)
 static int plain_listen_fd;
 
 /* Syscalls and epoll_wait calls of the plain server, counted the same way. */
-static unsigned long plain_syscalls, plain_polls;
+static struct counters plain_ctr;
 
 static void *plain_server_thread(void *arg)
 {
@@ -97,8 +111,8 @@ static void *plain_server_thread(void *arg)
 	epoll_ctl(ep, EPOLL_CTL_ADD, plain_listen_fd, &ev);
 	for (;;) {
 		int n = epoll_wait(ep, evs, 256, -1);
-		BUMP(plain_syscalls, 1);
-		BUMP(plain_polls, 1);
+		BUMP(plain_ctr.syscalls, 1);
+		BUMP(plain_ctr.polls, 1);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == plain_listen_fd) {
@@ -113,7 +127,7 @@ static void *plain_server_thread(void *arg)
 				continue;
 			}
 			ssize_t r = read(fd, buf, sizeof(buf));
-			BUMP(plain_syscalls, 1);
+			BUMP(plain_ctr.syscalls, 1);
 			if (r <= 0) {
 				if (r < 0 && errno == EAGAIN)
 					continue;
@@ -122,7 +136,7 @@ static void *plain_server_thread(void *arg)
 			}
 			for (ssize_t off = 0; off < r;) {
 				ssize_t w = write(fd, buf + off, (size_t)(r - off));
-				BUMP(plain_syscalls, 1);
+				BUMP(plain_ctr.syscalls, 1);
 				if (w > 0)
 					off += w;
 				else if (w < 0 && errno != EAGAIN)
@@ -149,14 +163,12 @@ struct conn {
 	int got;
 };
 
-/* Echoed messages per second over @ns, after a warm-up; libwire server
- * syscalls in the same window into *@syscalls. */
 /*
- * Drive the server on @port for @ns after a warm-up; its syscalls and
- * epoll_wait calls per message from the counters @sys_ctr and @poll_ctr.
+ * Drive the server on @port for @ns after a warm-up. Returns echoed
+ * messages per second; its syscalls and epoll_wait calls per message, from
+ * its counters @ctr, into *@syscalls and *@polls.
  */
-static double drive(int port, int64_t ns, unsigned long *sys_ctr, unsigned long *poll_ctr,
-		    double *syscalls, double *polls)
+static double drive(int port, int64_t ns, struct counters *ctr, double *syscalls, double *polls)
 {
 	struct conn conns[CONNS];
 	struct epoll_event ev, evs[CONNS];
@@ -200,8 +212,8 @@ static double drive(int port, int64_t ns, unsigned long *sys_ctr, unsigned long 
 		if (!counted && now >= measure_at) {
 			counted = 1;
 			done = 0;
-			sys0 = __atomic_load_n(sys_ctr, __ATOMIC_RELAXED);
-			polls0 = __atomic_load_n(poll_ctr, __ATOMIC_RELAXED);
+			sys0 = __atomic_load_n(&ctr->syscalls, __ATOMIC_RELAXED);
+			polls0 = __atomic_load_n(&ctr->polls, __ATOMIC_RELAXED);
 		}
 		n = epoll_wait(ep, evs, CONNS, 100);
 		for (int i = 0; i < n; i++) {
@@ -222,9 +234,9 @@ static double drive(int port, int64_t ns, unsigned long *sys_ctr, unsigned long 
 			}
 		}
 	}
-	*syscalls =
-	    (double)(__atomic_load_n(sys_ctr, __ATOMIC_RELAXED) - sys0) / (double)(done ? done : 1);
-	*polls = (double)(__atomic_load_n(poll_ctr, __ATOMIC_RELAXED) - polls0) /
+	*syscalls = (double)(__atomic_load_n(&ctr->syscalls, __ATOMIC_RELAXED) - sys0) /
+		    (double)(done ? done : 1);
+	*polls = (double)(__atomic_load_n(&ctr->polls, __ATOMIC_RELAXED) - polls0) /
 		 (double)(done ? done : 1);
 	for (int i = 0; i < CONNS; i++)
 		close(conns[i].fd);
@@ -234,7 +246,7 @@ static double drive(int port, int64_t ns, unsigned long *sys_ctr, unsigned long 
 
 struct drive_arg {
 	int port;
-	unsigned long *sys_ctr, *poll_ctr;
+	struct counters *ctr;
 	double rps, syscalls, polls;
 };
 
@@ -242,14 +254,14 @@ static void *drive_thread(void *arg)
 {
 	struct drive_arg *d = arg;
 	pin(1);
-	d->rps = drive(d->port, RUN_NS, d->sys_ctr, d->poll_ctr, &d->syscalls, &d->polls);
+	d->rps = drive(d->port, RUN_NS, d->ctr, &d->syscalls, &d->polls);
 	return NULL;
 }
 
-static double drive_pinned(int port, unsigned long *sys_ctr, unsigned long *poll_ctr,
-			   double *syscalls, double *polls)
+/* One measurement of the server on @listen_fd with counters @ctr. */
+static double drive_pinned(int listen_fd, struct counters *ctr, double *syscalls, double *polls)
 {
-	struct drive_arg d = {.port = port, .sys_ctr = sys_ctr, .poll_ctr = poll_ctr};
+	struct drive_arg d = {.port = port_of(listen_fd), .ctr = ctr};
 	pthread_t th;
 	pthread_create(&th, NULL, drive_thread, &d);
 	pthread_join(th, NULL);
@@ -259,44 +271,60 @@ static double drive_pinned(int port, unsigned long *sys_ctr, unsigned long *poll
 	return d.rps;
 }
 
+/* The figures of one server over the runs. */
+struct series {
+	const char *name;
+	int listen_fd;
+	struct counters *ctr;
+	double rps[16], sys[16], pol[16], ratio[16];
+};
+
 int main(void)
 {
 	int runs = bench_runs(8);
-	double wire_rps[16], plain_rps[16], ratio[16], sys[16], pol[16], psys[16], ppol[16], mw, mp;
+	struct series s[3] = {
+	    {.name = "plain", .ctr = &plain_ctr},
+	    {.name = "read first", .ctr = &read_first.ctr},
+	    {.name = "wait first", .ctr = &wait_first.ctr},
+	};
 	pthread_t th;
 
 	if (runs > 16)
 		runs = 16;
 	signal(SIGPIPE, SIG_IGN);
-	wire_listen_fd = echo_listen(0);
 	plain_listen_fd = echo_listen(0);
-	if (wire_listen_fd < 0 || plain_listen_fd < 0) {
+	read_first.listen_fd = echo_listen(0);
+	wait_first.listen_fd = echo_listen(0);
+	if (plain_listen_fd < 0 || read_first.listen_fd < 0 || wait_first.listen_fd < 0) {
 		perror("W5 echo: listen on 127.0.0.1");
 		return 1;
 	}
-	pthread_create(&th, NULL, wire_server_thread, NULL);
+	s[0].listen_fd = plain_listen_fd;
+	s[1].listen_fd = read_first.listen_fd;
+	s[2].listen_fd = wait_first.listen_fd;
 	pthread_create(&th, NULL, plain_server_thread, NULL);
+	pthread_create(&th, NULL, wire_server_thread, &read_first);
+	pthread_create(&th, NULL, wire_server_thread, &wait_first);
 	usleep(50 * 1000);
 	for (int i = 0; i < runs; i++) {
-		/* Alternate which server goes first, so drift favours neither. */
-		if (i % 2)
-			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &plain_syscalls,
-						    &plain_polls, &psys[i], &ppol[i]);
-		wire_rps[i] = drive_pinned(port_of(wire_listen_fd), &echo_syscalls, &echo_polls,
-					   &sys[i], &pol[i]);
-		if (i % 2 == 0)
-			plain_rps[i] = drive_pinned(port_of(plain_listen_fd), &plain_syscalls,
-						    &plain_polls, &psys[i], &ppol[i]);
-		/* Back-to-back runs share the machine's load: compare them pairwise. */
-		ratio[i] = wire_rps[i] / plain_rps[i];
+		/* Rotate the order, so that drift favours none of the three. */
+		for (int k = 0; k < 3; k++) {
+			struct series *x = &s[(i + k) % 3];
+			x->rps[i] = drive_pinned(x->listen_fd, x->ctr, &x->sys[i], &x->pol[i]);
+		}
+		/* Runs close in time share the machine's load: compare them per round. */
+		for (int k = 1; k < 3; k++)
+			s[k].ratio[i] = s[k].rps[i] / s[0].rps[i];
 	}
-	mw = bench_median(wire_rps, runs);
-	mp = bench_median(plain_rps, runs);
-	printf("W5 echo: %.0f req/s (plain epoll server %.0f req/s, ratio %.2fx as the median of "
-	       "back-to-back pairs; syscalls/message of which epoll_wait: libwire server %.2f, "
-	       "%.2f, plain server %.2f, %.2f; %d connections, %d-byte messages, %d runs of %.1f s "
-	       "each)\n",
-	       mw, mp, bench_median(ratio, runs), bench_median(sys, runs), bench_median(pol, runs),
-	       bench_median(psys, runs), bench_median(ppol, runs), CONNS, MSG, runs, RUN_NS / 1e9);
+	for (int k = 1; k < 3; k++)
+		printf("W5 echo, %s: %.0f req/s, %.2fx the plain level-triggered epoll server "
+		       "(median of per-round ratios); syscalls per message %.2f, of which "
+		       "epoll_wait %.2f\n",
+		       s[k].name, bench_median(s[k].rps, runs), bench_median(s[k].ratio, runs),
+		       bench_median(s[k].sys, runs), bench_median(s[k].pol, runs));
+	printf("W5 echo, plain epoll server: %.0f req/s; syscalls per message %.2f, of which "
+	       "epoll_wait %.2f (%d connections, %d-byte messages, %d rounds of %.1f s each)\n",
+	       bench_median(s[0].rps, runs), bench_median(s[0].sys, runs),
+	       bench_median(s[0].pol, runs), CONNS, MSG, runs, RUN_NS / 1e9);
 	return 0;
 }

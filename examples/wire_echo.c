@@ -1,6 +1,6 @@
 /*
- * wire_echo PORT [MAX_CONNECTIONS] - a TCP echo server on 127.0.0.1, one
- * wire per connection, on one OS thread.
+ * wire_echo [-w] PORT [MAX_CONNECTIONS] - a TCP echo server on 127.0.0.1,
+ * one wire per connection, on one OS thread.
  *
  * The connection wires come from a wire_pool (entries in one array, each
  * stack mapped on first use and kept, reused LIFO), so a busy server runs
@@ -8,16 +8,21 @@
  * is taken, the acceptor blocks in wire_pool_alloc_block() until a
  * connection ends.
  *
- * Each connection follows the rule of wire_fd.h: try the I/O first, wait
- * only when it could not complete. A read that returns less than the
- * buffer drained the socket, so the wire waits at once instead of reading
- * again for EAGAIN: a message costs one read and one write, and the
- * scheduler's epoll_wait is shared by every connection that became ready
- * at the same time.
+ * Two ways to write a connection loop, both exact (wire_fd.h: a wait
+ * returns whenever the fd is readable, whatever was read before):
+ *  - read first (the default): read, echo, and wait only when the read
+ *    came back short or with EAGAIN. After a short read the socket is
+ *    most likely empty, so the wire waits instead of reading again for
+ *    EAGAIN; if more data is there after all, the wait returns at the
+ *    scheduler's next poll.
+ *  - wait first (-w): wait, read once, echo, wait again.
+ * Either way a message costs one read and one write, and the scheduler's
+ * epoll_wait is shared by every connection that became ready at the same
+ * time.
  *
  * bench/bench_w5.c builds this file with WIRE_ECHO_NO_MAIN to run the
- * same server in a thread; WIRE_ECHO_COUNT(n) and WIRE_ECHO_AFTER_INIT()
- * then count its syscalls.
+ * same server in threads; WIRE_ECHO_COUNT(n) and WIRE_ECHO_AFTER_INIT()
+ * then count their syscalls.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +50,7 @@
 #define ECHO_BUF   4096
 
 struct echo_server {
+	void (*connection)(void *); /* the loop of a connection wire */
 	wire_pool_t pool;
 	wire_pool_entry_t *entries;
 	wire_fd_state_t listen_state;
@@ -73,6 +79,7 @@ static int echo_write_all(wire_fd_state_t *st, const char *buf, size_t len)
 	return 0;
 }
 
+/* Read first: wait only after a short read or EAGAIN. */
 static void echo_connection(void *arg)
 {
 	wire_fd_state_t st;
@@ -98,6 +105,29 @@ static void echo_connection(void *arg)
 	wire_fd_close(&st);
 	WIRE_ECHO_COUNT(1);
 	/* Returning gives the pool entry back. */
+}
+
+/* Wait first: wait, one read, echo. */
+static void echo_connection_wait_first(void *arg)
+{
+	wire_fd_state_t st;
+	char buf[ECHO_BUF];
+
+	wire_fd_mode_init(&st, (int)(intptr_t)arg);
+	if (wire_fd_mode_read(&st) == 0) {
+		while (wire_fd_wait(&st) == 0) {
+			ssize_t r = read(st.fd, buf, sizeof(buf));
+			WIRE_ECHO_COUNT(1);
+			if (r > 0) {
+				if (echo_write_all(&st, buf, (size_t)r) != 0)
+					break;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				break; /* end of stream or error */
+			}
+		}
+	}
+	wire_fd_close(&st);
+	WIRE_ECHO_COUNT(1);
 }
 
 static void echo_acceptor(void *arg)
@@ -128,7 +158,7 @@ static void echo_acceptor(void *arg)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		WIRE_ECHO_COUNT(1);
 		/* Blocks while every connection wire is busy. */
-		if (!wire_pool_alloc_block(&srv->pool, "echo connection", echo_connection,
+		if (!wire_pool_alloc_block(&srv->pool, "echo connection", srv->connection,
 					   (void *)(intptr_t)fd)) {
 			perror("wire_echo: connection wire");
 			close(fd);
@@ -159,15 +189,17 @@ static int echo_listen(int port)
 
 /*
  * Serve @listen_fd with up to @max_conn connection wires on the calling
- * thread. Returns only if the acceptor fails (or no memory).
+ * thread, each reading first or (@wait_first) waiting first. Returns only
+ * if the acceptor fails (or no memory).
  */
-static int echo_serve(int listen_fd, unsigned max_conn)
+static int echo_serve(int listen_fd, unsigned max_conn, int wait_first)
 {
-	static wire_thread_t thread;
+	static __thread wire_thread_t thread;
 	struct echo_server *srv = calloc(1, sizeof(*srv));
 
 	if (!srv || !(srv->entries = calloc(max_conn, sizeof(*srv->entries))))
 		return -1;
+	srv->connection = wait_first ? echo_connection_wait_first : echo_connection;
 	if (wire_pool_init(&srv->pool, srv->entries, max_conn, ECHO_STACK) != 0)
 		return -1;
 	wire_thread_init(&thread);
@@ -183,11 +215,16 @@ static int echo_serve(int listen_fd, unsigned max_conn)
 #ifndef WIRE_ECHO_NO_MAIN
 int main(int argc, char **argv)
 {
-	int port, fd;
+	int port, fd, wait_first = 0;
 	unsigned max_conn = 1024;
 
+	if (argc > 1 && strcmp(argv[1], "-w") == 0) {
+		wait_first = 1;
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || (port = atoi(argv[1])) <= 0 || port > 65535) {
-		fprintf(stderr, "usage: wire_echo PORT [MAX_CONNECTIONS]\n");
+		fprintf(stderr, "usage: wire_echo [-w] PORT [MAX_CONNECTIONS]\n");
 		return 2;
 	}
 	if (argc > 2 && atoi(argv[2]) > 0)
@@ -199,7 +236,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "wire_echo: listening on 127.0.0.1:%d\n", port);
-	echo_serve(fd, max_conn);
+	echo_serve(fd, max_conn, wait_first);
 	perror("wire_echo");
 	return 1;
 }

@@ -90,7 +90,8 @@ struct parked {
 	int err; /* -1 while parked; then 0 (ready) or the errno of the wait */
 };
 
-static __thread struct fd_poller P;
+/* initial-exec: a plain access, also from libwire.so (no __tls_get_addr call). */
+static __thread struct fd_poller P __attribute__((tls_model("initial-exec")));
 static unsigned gen_counter;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -558,14 +559,19 @@ static int fd_register(wire_fd_state_t *st, unsigned events)
 	return 0;
 }
 
-/* Make sure the poller reports direction @d of @st. Returns 0 or -1/errno. */
-static int want(wire_fd_state_t *st, int d)
+static int __attribute__((noinline)) want_slow(wire_fd_state_t *st, int d)
 {
 	if (!live(st))
 		return fd_register(st, interest_of(d));
-	if (st->events & interest_of(d))
-		return 0;
 	return set_interest(st, st->events | interest_of(d));
+}
+
+/* Make sure the poller reports direction @d of @st. Returns 0 or -1/errno. */
+static inline int want(wire_fd_state_t *st, int d)
+{
+	if (__builtin_expect(live(st) && (st->events & interest_of(d)), 1))
+		return 0;
+	return want_slow(st, d);
 }
 
 static int set_mode(wire_fd_state_t *st, int mode)
@@ -636,7 +642,8 @@ static void wait_timed_out(wire_timer_t *tm)
 }
 
 /* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
-static int wait_dir(wire_fd_state_t *st, int d, const char *call, int64_t deadline)
+static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, int d, const char *call,
+							 int64_t deadline)
 {
 	wire_t *self = wire__blocking_current(call);
 	struct timed_parked tp;

@@ -202,7 +202,7 @@ TEST(echo_10k)
 	server_pid = fork();
 	CHECK(server_pid >= 0);
 	if (server_pid == 0) {
-		echo_serve(lfd, CONNS + 16); /* returns only on failure */
+		echo_serve(lfd, CONNS + 16, 0); /* returns only on failure */
 		perror("load_echo: server");
 		_exit(1);
 	}
