@@ -51,10 +51,12 @@ tsan:
 	$(CMAKE) --build build/tsan -j$(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
 
-# The seeded stress program (tests/stress/wire_stress.c) for
-# WIRE_STRESS_SECONDS; WIRE_STRESS_SEED=N replays a seed it printed.
+# The seeded stress program (tests/stress/wire_stress.c) and the readiness
+# model (tests/test_readiness.c) for WIRE_STRESS_SECONDS each, on fresh
+# seeds; WIRE_STRESS_SEED=N or WIRE_READINESS_SEED=N replays a seed printed.
 stress: build
 	WIRE_STRESS_SECONDS=$(WIRE_STRESS_SECONDS) build/default/wire_stress
+	WIRE_READINESS_SECONDS=$(WIRE_STRESS_SECONDS) build/default/test_readiness model_fixed_seeds
 
 # The suite built with clang (the CMake warning set is kept clean for both).
 clang:

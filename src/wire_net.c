@@ -14,8 +14,8 @@
 
 enum { DIR_READ, DIR_WRITE };
 
-/* net->flags: the last read emptied the socket buffer. */
-#define NET_DRAINED 1u
+/* net->flags: the last read was short, so the next one waits first. */
+#define NET_WAIT_FIRST 1u
 
 static inline int sys_fcntl(int fd, int cmd, int arg)
 {
@@ -122,27 +122,30 @@ ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
 	if (min == 0)
 		min = 1;
 	/*
-	 * A read that returned less than it asked for emptied the socket
-	 * buffer: the next read would only say EAGAIN, so wait first. That
-	 * saves a syscall per request in a request/response loop. It is safe
-	 * with edge-triggered readiness: data arriving after that read brings
-	 * a new edge, and the fd layer remembers the peer's end of stream even
-	 * when it came in the same edge as the data already read. Not with a
-	 * timeout of 0: that wait would fail at once without looking at data
-	 * that came since (the fd may not even be registered yet).
+	 * After a read that returned less than it asked for, the socket is
+	 * most likely empty: the next read (of this call or the next) waits
+	 * first instead of making a read that would say EAGAIN, one syscall
+	 * less per request in a request/response loop. Nothing depends on the
+	 * socket being empty: a wait returns whenever data is queued (a read
+	 * can stop short with more queued: at a TCP urgent mark, at a Unix
+	 * message carrying SCM_RIGHTS), at the scheduler's next poll. Not with
+	 * a timeout of 0, where the wait would fail before that poll; and a
+	 * wait first that runs out of time still reads what is there.
 	 */
 	for (;;) {
 		ssize_t n;
 
-		if (net->flags & NET_DRAINED) {
-			net->flags &= ~NET_DRAINED;
-			if (net->timeout_msec != 0 && net_wait(net, DIR_READ, &deadline) < 0)
+		if (net->flags & NET_WAIT_FIRST) {
+			net->flags &= ~NET_WAIT_FIRST;
+			/* Out of time, it still reads what is there. */
+			if (net->timeout_msec != 0 && net_wait(net, DIR_READ, &deadline) < 0 &&
+			    errno != ETIMEDOUT)
 				return -1;
 		}
 		n = sys_read(net->fds.fd, (char *)buf + got, max - got);
 		if (n > 0) {
 			if ((size_t)n < max - got)
-				net->flags |= NET_DRAINED;
+				net->flags |= NET_WAIT_FIRST;
 			got += (size_t)n;
 			if (got >= min)
 				return (ssize_t)got;

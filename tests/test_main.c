@@ -135,9 +135,38 @@ void test_expect_abort(const char *file, int line, void (*fn)(void *), const cha
 		test_fail(file, line, "expected \"%s\" in \"%s\"", msg, err);
 }
 
+/*
+ * Every test has a time limit of its own, well under CTest's: a hang
+ * fails fast and says which test it was. WIRE_TEST_TIMEOUT (seconds)
+ * overrides the default of 30 s times the time scale.
+ */
+static const char *running;
+static unsigned limit_s;
+
+static void timed_out(int sig)
+{
+	char msg[256];
+	int n;
+
+	(void)sig;
+	n = snprintf(msg, sizeof(msg), "test %s: timed out after %u s (a hang; WIRE_TEST_TIMEOUT)\n",
+		     running, limit_s);
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n);
+	signal(SIGABRT, SIG_DFL);
+	abort();
+}
+
 static int run_one(int i)
 {
+	const char *env = getenv("WIRE_TEST_TIMEOUT");
+
+	limit_s = env && atoi(env) > 0 ? (unsigned)atoi(env) : 30u * (unsigned)test_time_scale();
+	running = tests[i].name;
+	signal(SIGALRM, timed_out);
+	alarm(limit_s);
 	tests[i].fn();
+	alarm(0);
 	return 0;
 }
 

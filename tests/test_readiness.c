@@ -20,6 +20,7 @@
  * fd layer: wait-first accept and echo loops under bursts, waits after a
  * wait list that another source won.
  */
+// TEST_LABELS: threads
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -568,6 +569,8 @@ TEST(model_fixed_seeds)
 		int64_t end = test_now_ms() + atoll(secs) * 1000;
 		uint64_t s = (uint64_t)test_now_ms();
 		unsigned runs = 0;
+
+		alarm((unsigned)atoi(secs) + 60u * (unsigned)test_time_scale());
 		while (test_now_ms() < end) {
 			pid_t pid;
 			int status;
