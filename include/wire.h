@@ -67,12 +67,15 @@ typedef struct wire_handoff {
 	int state; /* of a channel receiver: idle, queued, notified or done */
 } wire_handoff_t;
 
+/* Bytes of a wire's name, with its terminating NUL: longer names are cut. */
+#define WIRE_NAME_MAX 32
+
 typedef struct wire {
 	wire_coro_t coro;
 	struct wire *run_next; /* next in the run queue while ready */
 	wire_list_t link;      /* in the suspended list (deadlock report on), else next NULL */
 	int state;	       /* enum wire_state */
-	const char *name;
+	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
@@ -130,11 +133,16 @@ typedef struct wire_thread {
 } wire_thread_t;
 
 /*
- * The smallest stack wire_init() accepts, in bytes. What a wire needs on
- * top is its own frames: 2 KiB carries a wire that sleeps or waits on an
- * fd with the assembly switches (x86-64, aarch64). The portable ucontext
- * switch of other architectures needs several KiB more, and so do builds
- * with sanitizers.
+ * The smallest stack wire_init() accepts, in bytes. What a wire's stack
+ * must hold on top is its own frames and those of what it calls: the
+ * library's blocking calls take a few hundred bytes with the assembly
+ * switches (x86-64, aarch64); the portable ucontext switch of other
+ * architectures needs several KiB more, and so do builds with sanitizers.
+ * The first call of a libc function from a lazily bound program runs the
+ * dynamic linker on the calling wire's stack, which saves the whole
+ * extended register state there (over 3 KiB with AVX-512): programs
+ * linked as pkg-config or the CMake package say are bound eagerly
+ * (-Wl,-z,now) and never pay it; add that flag when linking otherwise.
  */
 #define WIRE_STACK_MIN 1024
 
@@ -177,8 +185,10 @@ void wire_thread_set_deadlock_report(int enable);
  * Create a wire that will run @entry_point(@arg) on @stack (@stack_size
  * bytes of caller memory, at least WIRE_STACK_MIN). The wire is queued at
  * the tail of the run queue; wire_init() never switches. May be called
- * before wire_thread_run() or from a running wire. @name is kept by
- * pointer. Once @entry_point returns, @wire and @stack may be reused.
+ * before wire_thread_run() or from a running wire. @name (NULL: none) is
+ * copied into the wire, cut to WIRE_NAME_MAX - 1 bytes, so the caller may
+ * reuse its buffer at once. Once @entry_point returns, @wire and @stack
+ * may be reused.
  * Returns @wire, or NULL with errno EINVAL (NULL wire, entry or stack,
  * stack too small, or no scheduler on this thread), in which case nothing
  * changed. Re-initializing a wire that has not finished is undefined.
@@ -206,7 +216,10 @@ void wire_resume(wire_t *wire);
 /* The running wire, or NULL outside any wire. */
 wire_t *wire_get_current(void);
 
-/* The name of the running wire, or NULL outside any wire. */
+/*
+ * The name of the running wire (its copy in the wire_t), or NULL outside
+ * any wire or for a wire started without a name.
+ */
 const char *wire_get_name(void);
 
 /* Current CLOCK_MONOTONIC time in nanoseconds. */

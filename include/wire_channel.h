@@ -1,17 +1,17 @@
 /*
  * wire_channel.h - rendezvous channels of `void *` between wires.
  *
- * A channel has no buffer: wire_channel_send() returns only once a
- * receiver has taken the message, so a send is both a hand-over and a
- * synchronization point. Blocked senders are served in FIFO order, and so
- * are blocked receivers. Everything is caller memory: the channel itself,
- * the receiver records of wire_channel_recv_wait(); the record of a
- * blocked send or receive lives on the blocked wire's own stack. Nothing
- * allocates.
- *
- * When a receiver is already blocked, a send copies the message into the
- * receiver's record and makes it ready without blocking the sender: a
- * ping-pong between two wires costs one context switch per message.
+ * A channel has no buffer. As the seed says, "the sender will block until
+ * the data is received and processed by the receiver": wire_channel_send()
+ * returns only after a receiver has taken the message and has run until
+ * its next yield or block, whichever way it received (a receiver blocked
+ * before the send, wire_channel_recv_block(), wire_channel_recv_nonblock()
+ * or wire_channel_recv_wait()). So a message may point into the sender's
+ * stack. A send is both a hand-over and a synchronization point. Blocked
+ * senders are served in FIFO order, and so are blocked receivers.
+ * Everything is caller memory: the channel itself, the receiver records
+ * of wire_channel_recv_wait(); the record of a blocked send or receive is
+ * part of the blocked wire. Nothing allocates.
  */
 #ifndef WIRE_CHANNEL_H
 #define WIRE_CHANNEL_H
@@ -39,12 +39,16 @@ typedef wire_handoff_t wire_channel_receiver_t;
 void wire_channel_init(wire_channel_t *c);
 
 /*
- * Send @msg on @c and return once a receiver has taken it. If a receiver is
+ * Send @msg on @c. Returns once a receiver has taken it and run until its
+ * next yield or block: the caller blocks until then. If a receiver is
  * blocked in wire_channel_recv_block(), the message goes straight into its
- * record and the call returns without blocking. Otherwise the caller
- * blocks (an armed wire_channel_recv_wait() record is notified first)
- * until a receiver takes the message; senders are served in FIFO order.
- * wire_resume() of the blocked wire from elsewhere does not wake it.
+ * record and the caller goes behind it in the run queue. Otherwise the
+ * caller blocks (an armed wire_channel_recv_wait() record is notified
+ * first) until a receiver takes the message; senders are served in FIFO
+ * order. wire_resume() of the blocked wire from elsewhere does not wake
+ * it. Outside a wire (a timer callback, code before wire_thread_run()) a
+ * send to a blocked receiver hands the message over and returns at once,
+ * since nothing can wait there: the message must then outlive the call.
  * Aborts if it has to block outside a wire.
  */
 void wire_channel_send(wire_channel_t *c, void *msg);
@@ -59,7 +63,8 @@ int wire_channel_recv_block(wire_channel_t *c, void **msg);
 
 /*
  * Take the message of the oldest waiting sender of @c into *@msg and
- * return 0; that sender resumes when the caller next yields or blocks.
+ * return 0; that sender's send returns when the caller next yields or
+ * blocks (or, outside a wire, when the scheduler next runs wires).
  * With no sender waiting, returns -1 with errno EAGAIN and changes
  * nothing. Never blocks; may be called outside a wire (from a timer
  * callback, or before wire_thread_run()).

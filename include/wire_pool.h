@@ -1,8 +1,9 @@
 /*
  * wire_pool.h - a fixed set of reusable wires with guarded stacks.
  *
- * A pool hands out wires from an array of entries that the caller owns
- * (a static array works; the library never allocates it). Each entry's
+ * A pool hands out wires from an array of entries. The caller may provide
+ * the array (a static array works, and the pool then allocates nothing
+ * but the stacks), or pass NULL and let the pool allocate it. Each entry's
  * stack comes from wire_stack_alloc() the first time the entry is used and
  * is kept until wire_pool_destroy(), so a spawn costs no syscall once the
  * pool is warm. When a pooled wire's entry function returns, its entry goes
@@ -37,7 +38,8 @@ typedef struct wire_pool_entry {
 
 /* A pool. Caller memory; treat the fields as private. */
 typedef struct wire_pool {
-	wire_pool_entry_t *entries; /* the caller's array */
+	wire_pool_entry_t *entries; /* the entries; NULL: not initialized, or destroyed */
+	wire_pool_entry_t *owned;   /* the entries if the pool allocated them, else NULL */
 	wire_pool_entry_t *free;    /* top of the LIFO stack of free entries */
 	wire_list_t waiters;	    /* wires blocked in wire_pool_alloc_block(), FIFO */
 	unsigned size;		    /* number of entries */
@@ -46,11 +48,15 @@ typedef struct wire_pool {
 } wire_pool_t;
 
 /*
- * Make @pool hand out the @size wires of @entries (caller memory that must
- * stay valid until wire_pool_destroy()), each with a guarded stack of
- * @stack_size bytes rounded up to whole pages. No stack is mapped yet.
- * Never blocks. Returns 0, or -1 with errno EINVAL if @pool or @entries is
- * NULL, @size is 0 or @stack_size is below WIRE_STACK_MIN.
+ * Make @pool hand out @size wires, each with a guarded stack of
+ * @stack_size bytes rounded up to whole pages (no stack is mapped yet).
+ * The entries are @entries, caller memory that must stay valid until
+ * wire_pool_destroy(); or, when @entries is NULL, an array the pool
+ * allocates now and wire_pool_destroy() frees. Never blocks. Returns 0, or
+ * -1 with errno: EINVAL (@pool NULL, @size 0 or @stack_size below
+ * WIRE_STACK_MIN), ENOMEM (no memory for the entries). A pool whose
+ * initialization failed is marked so: any later use of it other than
+ * wire_pool_init() aborts with a message naming the call.
  */
 int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 		   unsigned stack_size);
@@ -58,13 +64,15 @@ int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 /*
  * Take a free entry and start a wire on it that will run
  * @entry_point(@arg), as wire_init() does (queued, not switched to; @name
- * kept by pointer). When @entry_point returns the entry goes back to the
+ * copied). When @entry_point returns the entry goes back to the
  * pool. The entry's stack is mapped on its first use. Never blocks.
  * Returns the wire, or NULL with errno:
  *   EAGAIN  every entry is in use (or promised to a blocked caller);
  *   ENOMEM  (or another errno of wire_stack_alloc()) the entry's stack could
  *           not be mapped; the entry stays free;
  *   EINVAL  @pool or @entry_point is NULL, or the thread has no scheduler.
+ * Aborts if @pool is not initialized (wire_pool_init() failed) or was
+ * destroyed.
  */
 wire_t *wire_pool_alloc(wire_pool_t *pool, const char *name, void (*entry_point)(void *),
 			void *arg);
@@ -85,9 +93,10 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 unsigned wire_pool_in_use(const wire_pool_t *pool);
 
 /*
- * Unmap the stacks of every entry. Only when no entry is in use: returns
- * -1 with errno EBUSY otherwise, and changes nothing. Returns 0 on success;
- * @pool and the entries array are then free for the caller to reuse (call
+ * Unmap the stacks of every entry, and free the entries if the pool
+ * allocated them. Only when no entry is in use: returns -1 with errno
+ * EBUSY otherwise, and changes nothing. Returns 0 on success; @pool and a
+ * caller's entries array are then free for the caller to reuse (call
  * wire_pool_init() before using the pool again). If unmapping a stack
  * fails, returns -1 with that errno; the pool stays valid (entries whose
  * stacks were already released map new ones on their next use) and the

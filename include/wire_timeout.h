@@ -23,8 +23,11 @@ typedef struct wire_timeout {
 	wire_wait_t wait;
 } wire_timeout_t;
 
-/* Prepare @t, disarmed. Requires nothing else; never blocks. */
-void wire_timeout_init(wire_timeout_t *t);
+/*
+ * Prepare @t, disarmed. Requires nothing else; never blocks. Returns 0, or
+ * -1 with errno EINVAL when @t is NULL.
+ */
+int wire_timeout_init(wire_timeout_t *t);
 
 /*
  * Arm @t to trigger its wait @msec milliseconds from now, clearing an
@@ -41,7 +44,11 @@ int wire_timeout_reset(wire_timeout_t *t, int msec);
  */
 int wire_timeout_stop(wire_timeout_t *t);
 
-/* The wait that @t triggers when it expires, to chain in a wait list. */
+/*
+ * The wait that @t triggers when it expires, to chain in a wait list. Its
+ * trigger lasts until wire_timeout_reset(), even when it is chained again
+ * after a wait returned it (wire_wait.h): the deadline has passed.
+ */
 wire_wait_t *wire_timeout_wait_get(wire_timeout_t *t);
 
 /*

@@ -7,6 +7,14 @@
  * Several waits chained in a wire_wait_list_t let one wire wait for the
  * first of several sources (a channel, an fd, a timeout). Everything is
  * caller memory; waiting allocates nothing.
+ *
+ * Chaining arms a wait again: a trigger that a wait call has already
+ * returned (wire_list_wait() or wire_wait_single()) is cleared when the
+ * wait is chained, so a loop of chain, wire_list_wait() and unchain blocks
+ * each time until a new trigger. A trigger that no wait call has returned
+ * yet (a source that was ready before the chain) is kept. A timeout's
+ * wait (wire_timeout.h) keeps its trigger until wire_timeout_reset(): a
+ * deadline that has passed stays passed.
  */
 #ifndef WIRE_WAIT_H
 #define WIRE_WAIT_H
@@ -25,9 +33,10 @@ typedef struct wire_wait_list {
 typedef struct wire_wait {
 	wire_list_t link;	/* node in list->head while chained */
 	wire_wait_list_t *list; /* the list it is chained to, or NULL */
-	wire_t *waiter;		/* the wire parked in wire_wait_single(), or NULL */
-	int triggered;
+	wire_list_t waiters;	/* wires parked in wire_wait_single(), oldest first */
+	int triggered;		/* 0; 1 triggered; 2 triggered and returned by a wait call */
 	int armed;
+	int lasting; /* chaining keeps a returned trigger (a timeout's wait) */
 } wire_wait_t;
 
 /* Arm @w, untriggered and unchained. */
@@ -49,8 +58,10 @@ void wire_wait_stop(wire_wait_t *w);
 
 /*
  * Block the calling wire until @w is triggered; returns at once if it
- * already is. wire_resume() of the wire from elsewhere does not wake it. The
- * trigger stays set until wire_wait_reset(). Aborts outside a wire.
+ * already is. Several wires may wait on one wait: a trigger wakes them
+ * all, in the order they began to wait. wire_resume() of a waiting wire
+ * from elsewhere does not wake it. The trigger stays set until
+ * wire_wait_reset() (or a chain, see the top). Aborts outside a wire.
  */
 void wire_wait_single(wire_wait_t *w);
 
@@ -59,8 +70,10 @@ void wire_wait_list_init(wire_wait_list_t *wl);
 
 /*
  * Append @w to @wl (moving it from the list it was on: a wait is on at
- * most one list at a time). If @w is already triggered, a wire parked in
- * wire_list_wait() on @wl is woken.
+ * most one list at a time) and arm it for the list: a trigger that a wait
+ * call already returned is cleared, unless @w is a timeout's (see the
+ * top). If @w is still triggered, a wire parked in wire_list_wait() on
+ * @wl is woken.
  */
 void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w);
 

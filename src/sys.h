@@ -35,6 +35,7 @@ enum wire_sys {
 	WIRE_SYS_FCNTL,
 	WIRE_SYS_PREADV2,
 	WIRE_SYS_FSTAT,
+	WIRE_SYS_CALLOC, /* the library's few allocations (wire_pool_init without entries) */
 	WIRE_SYS_COUNT
 };
 

@@ -233,6 +233,21 @@ static void __attribute__((noreturn)) wire_main(void *arg)
 	coro_exit(&w->coro, &t->grave, wire__next_context(t));
 }
 
+/*
+ * Copy @name into the wire: programs name wires from one reused buffer
+ * (snprintf(buf, ...); wire_init(..., buf, ...)), which a pointer would
+ * turn into one name for all of them.
+ */
+static inline void copy_name(wire_t *w, const char *name)
+{
+	size_t i = 0;
+
+	if (name)
+		for (; i < WIRE_NAME_MAX - 1 && name[i]; i++)
+			w->name[i] = name[i];
+	w->name[i] = '\0';
+}
+
 wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg, void *stack,
 		  unsigned stack_size)
 {
@@ -242,7 +257,7 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 		errno = EINVAL;
 		return NULL;
 	}
-	w->name = name;
+	copy_name(w, name);
 	w->entry = entry;
 	w->arg = arg;
 	w->thread = t;
@@ -256,15 +271,7 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 
 void wire_yield(void)
 {
-	wire_thread_t *t = wire__self;
-	wire_t *cur = current_or_die(t, "wire_yield");
-	wire_coro_t *to;
-
-	cur->state = WIRE_READY;
-	wire__runq_push(t, cur);
-	to = wire__next_context(t);
-	if (to != &cur->coro)
-		coro_switch(&cur->coro, to);
+	wire__yield(current_or_die(wire__self, "wire_yield"));
 }
 
 void wire_suspend(void)
@@ -413,7 +420,7 @@ void wire_thread_report_suspended(void)
 	fprintf(stderr, "libwire: %u suspended wire(s):\n", t->num_suspended);
 	for (n = t->suspended.next; n != &t->suspended; n = n->next) {
 		wire_t *w = wire_container_of(n, wire_t, link);
-		fprintf(stderr, "libwire:   wire '%s'\n", w->name ? w->name : "(unnamed)");
+		fprintf(stderr, "libwire:   wire '%s'\n", w->name[0] ? w->name : "(unnamed)");
 		named++;
 	}
 	if (named < t->num_suspended)
@@ -450,5 +457,5 @@ wire_t *wire_get_current(void)
 const char *wire_get_name(void)
 {
 	wire_t *w = wire_get_current();
-	return w ? w->name : NULL;
+	return w && w->name[0] ? w->name : NULL;
 }

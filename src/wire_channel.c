@@ -123,9 +123,18 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 		wire_handoff_t *r = wire__handoff_of(n);
 		/* (With senders queued, they go first: see send_blocking.) */
 		if (__builtin_expect(r->wire != NULL && list_empty(&c->senders), 1)) {
-			/* Direct hand-off to a blocked receiver: no need to block. */
+			wire_t *cur = wire__current();
+			/*
+			 * Direct hand-off to a blocked receiver. The message may
+			 * point into the caller's stack: the caller goes behind
+			 * the receiver in the run queue, so it returns only after
+			 * the receiver has run until its next yield or block.
+			 * Outside a wire nobody can wait: the hand-off is all.
+			 */
 			unlink_node(n);
 			give(r, msg);
+			if (cur)
+				wire__yield(cur);
 			return;
 		}
 	}

@@ -107,6 +107,19 @@ static inline int wire__suspend(wire_t *cur)
 	return coro_switch(&cur->coro, wire__next_context(t));
 }
 
+/* wire_yield() of the running wire @cur: run every other ready wire once. */
+static inline void wire__yield(wire_t *cur)
+{
+	wire_thread_t *t = cur->thread;
+	wire_coro_t *to;
+
+	cur->state = WIRE_READY;
+	wire__runq_push(t, cur);
+	to = wire__next_context(t);
+	if (to != &cur->coro)
+		coro_switch(&cur->coro, to);
+}
+
 /* Queue the suspended wire @w. */
 static inline void wire__wake(wire_t *w)
 {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "wire_pool.h"
+#include "sys.h"
 #include "wire_stack.h"
 #include "list.h"
 #include "wire_internal.h"
@@ -42,21 +43,46 @@ struct pool_waiter {
 };
 _Static_assert(offsetof(struct pool_waiter, link) == 0, "give_back casts the node");
 
+/* Abort: @call was given a pool that wire_pool_init() did not set up. */
+static void __attribute__((noreturn, cold)) not_initialized(const char *call)
+{
+	wire__misuse(call, "the pool is not initialized (wire_pool_init() failed or was "
+			   "not called) or was destroyed");
+}
+
+/* Mark @pool as not initialized, so that its use aborts; errno @err. */
+static int init_failed(wire_pool_t *pool, int err)
+{
+	if (pool) {
+		memset(pool, 0, sizeof(*pool));
+		list_init(&pool->waiters);
+	}
+	errno = err;
+	return -1;
+}
+
 int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 		   unsigned stack_size)
 {
 	unsigned ps = (unsigned)sysconf(_SC_PAGESIZE);
+	wire_pool_entry_t *owned = NULL;
 	unsigned rounded;
 
-	if (!pool || !entries || size == 0 || stack_size < WIRE_STACK_MIN) {
-		errno = EINVAL;
-		return -1;
+	if (!pool || size == 0 || stack_size < WIRE_STACK_MIN)
+		return init_failed(pool, EINVAL);
+	if (!entries) {
+		/* The seed: the pool provides the memory when the caller does not. */
+		owned = entries = WIRE_SYS_FAULT(WIRE_SYS_CALLOC) ? NULL
+								  : calloc(size, sizeof(*entries));
+		if (!entries)
+			return init_failed(pool, ENOMEM);
 	}
 	/* Use the whole of the pages wire_stack_alloc() maps. */
 	rounded = (stack_size + ps - 1) & ~(ps - 1);
 	if (rounded < stack_size)
 		rounded = stack_size;
 	pool->entries = entries;
+	pool->owned = owned;
 	pool->size = size;
 	pool->in_use = 0;
 	pool->stack_size = rounded;
@@ -153,6 +179,8 @@ wire_t *wire_pool_alloc(wire_pool_t *pool, const char *name, void (*entry_point)
 
 	if (__builtin_expect(!pool || !entry_point, 0))
 		return fail_with(EINVAL);
+	if (__builtin_expect(!pool->entries, 0))
+		not_initialized("wire_pool_alloc");
 	e = pool->free;
 	if (__builtin_expect(!e, 0))
 		return fail_with(EAGAIN);
@@ -172,6 +200,8 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!pool->entries)
+		not_initialized("wire_pool_alloc_block");
 	e = pool->free;
 	if (e) {
 		pool->free = e->next_free;
@@ -198,6 +228,8 @@ int wire_pool_destroy(wire_pool_t *pool)
 		errno = EINVAL;
 		return -1;
 	}
+	if (!pool->entries)
+		not_initialized("wire_pool_destroy");
 	if (pool->in_use) {
 		errno = EBUSY;
 		return -1;
@@ -210,6 +242,8 @@ int wire_pool_destroy(wire_pool_t *pool)
 			e->stack = NULL;
 		}
 	}
+	free(pool->owned);
+	pool->owned = NULL;
 	pool->entries = NULL;
 	pool->free = NULL;
 	pool->size = 0;

@@ -153,7 +153,7 @@ static void put_wire_name(struct line *l, const wire_t *w)
 {
 	put_str(l, "wire '", 6);
 	/* The name is caller memory; cap it so a bad one cannot run on. */
-	put_str(l, w->name ? w->name : "(unnamed)", 64);
+	put_str(l, w->name[0] ? w->name : "(unnamed)", 64);
 	put_str(l, "'", 1);
 }
 

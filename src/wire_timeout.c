@@ -12,10 +12,16 @@ static void timeout_fire(wire_timer_t *tm)
 	wire_wait_resume(&wire_container_of(tm, wire_timeout_t, timer)->wait);
 }
 
-void wire_timeout_init(wire_timeout_t *t)
+int wire_timeout_init(wire_timeout_t *t)
 {
+	if (!t) {
+		errno = EINVAL;
+		return -1;
+	}
 	wire_timer_init(&t->timer, timeout_fire);
 	wire_wait_init(&t->wait);
+	t->wait.lasting = 1; /* a deadline that has passed stays passed */
+	return 0;
 }
 
 int wire_timeout_reset(wire_timeout_t *t, int msec)

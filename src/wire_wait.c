@@ -1,9 +1,15 @@
 /*
  * wire_wait - one-shot wakeups and wait lists. See wire_wait.h.
  *
- * A trigger only resumes the wire actually parked on the wait (or on its
+ * A trigger only resumes the wires actually parked on the wait (or on its
  * list), so a wire blocked elsewhere is never woken by a stale source.
+ * Wires parked in wire_wait_single() queue their own hand-off record
+ * (wire_internal.h): only the trigger wakes them, and they return straight
+ * to their caller.
  */
+
+/* Values of wire_wait_t.triggered. */
+enum { NOT_TRIGGERED, TRIGGERED, RETURNED };
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,28 +21,32 @@ void wire_wait_init(wire_wait_t *w)
 {
 	list_init(&w->link);
 	w->list = NULL;
-	w->waiter = NULL;
-	w->triggered = 0;
+	list_init(&w->waiters);
+	w->triggered = NOT_TRIGGERED;
 	w->armed = 1;
+	w->lasting = 0;
 }
 
 int wire_wait_resume(wire_wait_t *w)
 {
+	wire_list_t *n;
+
 	if (!w->armed || w->triggered)
 		return 0;
-	w->triggered = 1;
-	if (w->waiter) {
-		wire_t *waiter = w->waiter;
-		w->waiter = NULL;
-		wire__handoff_wake(waiter);
-	} else if (w->list && w->list->waiter)
+	w->triggered = TRIGGERED;
+	/* Woken single waiters return the trigger without looking again. */
+	while ((n = list_pop(&w->waiters))) {
+		w->triggered = RETURNED;
+		wire__handoff_release(wire__handoff_of(n));
+	}
+	if (w->list && w->list->waiter)
 		wire__resume(w->list->waiter);
 	return 1;
 }
 
 void wire_wait_reset(wire_wait_t *w)
 {
-	w->triggered = 0;
+	w->triggered = NOT_TRIGGERED;
 	w->armed = 1;
 }
 
@@ -49,11 +59,12 @@ void wire_wait_single(wire_wait_t *w)
 {
 	wire_t *self = wire__blocking_current("wire_wait_single");
 
-	if (w->triggered)
+	if (w->triggered) {
+		w->triggered = RETURNED;
 		return;
+	}
 	/* Only the trigger wakes the wire, which then returns to its caller. */
-	w->waiter = self;
-	wire__handoff_hold(self);
+	wire__handoff_park(self, &w->waiters);
 }
 
 void wire_wait_list_init(wire_wait_list_t *wl)
@@ -66,6 +77,8 @@ void wire_wait_chain(wire_wait_list_t *wl, wire_wait_t *w)
 {
 	if (w->list)
 		list_del(&w->link);
+	if (w->triggered == RETURNED && !w->lasting)
+		w->triggered = NOT_TRIGGERED;
 	w->list = wl;
 	list_add_tail(&wl->head, &w->link);
 	/* A wire already parked on @wl must see a wait that comes in triggered. */
@@ -88,8 +101,10 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 	for (;;) {
 		for (wire_list_t *n = wl->head.next; n != &wl->head; n = n->next) {
 			wire_wait_t *w = wire_container_of(n, wire_wait_t, link);
-			if (w->triggered)
+			if (w->triggered) {
+				w->triggered = RETURNED;
 				return w;
+			}
 		}
 		wl->waiter = self;
 		wire__suspend(self);

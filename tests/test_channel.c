@@ -24,6 +24,11 @@ static void *val(uintptr_t v)
 	return (void *)v;
 }
 
+static int list_empty_senders(void)
+{
+	return ch.senders.next == &ch.senders;
+}
+
 static int channel_empty(const wire_channel_t *c)
 {
 	return c->senders.next == &c->senders && c->senders.prev == &c->senders &&
@@ -205,8 +210,10 @@ static void fifo_distributor(void *arg)
 	(void)arg;
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(wires[i].state, WIRE_SUSPENDED);
+	/* Each send hands over to the oldest receiver, which runs before
+	 * the send returns. */
 	for (uintptr_t i = 1; i <= 4; i++)
-		wire_channel_send(&ch, val(i * 10)); /* hand-off: never blocks */
+		wire_channel_send(&ch, val(i * 10));
 	test_mark('s');
 }
 
@@ -218,7 +225,7 @@ TEST(fifo_among_receivers)
 		spawn((int)i, "receiver", fifo_receiver, val(i));
 	spawn(4, "distributor", fifo_distributor, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(test_trace, "sabcd");
+	CHECK_STR_EQ(test_trace, "abcds");
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(received[i], (i + 1) * 10);
 	CHECK(channel_empty(&ch));
@@ -361,7 +368,8 @@ TEST(recv_wait_abandoned_leaves_no_trace)
 	spawn(0, "abandoning", abandoning_receiver, NULL);
 	spawn(3, "starter", abandon_starter, NULL);
 	wire_thread_run();
-	CHECK_STR_EQ(test_trace, "alsSL");
+	/* The late receiver runs before the send returns. */
+	CHECK_STR_EQ(test_trace, "alsLS");
 	CHECK_PTR_EQ(late_msg, val(11));
 	CHECK_EQ(wire_thread_suspended(), 0);
 	CHECK(channel_empty(&ch));
@@ -550,6 +558,169 @@ TEST(later_sender_never_overtakes_a_notified_one)
 	wire_thread_run();
 	CHECK_PTR_EQ(ov_blocked_msg, val('a'));
 	CHECK_STR_EQ(test_trace, "WRab");
+	CHECK(channel_empty(&ch));
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+/*
+ * The seed's hand-over: "the sender will block until the data is received
+ * and processed by the receiver". A sender passes a pointer into its own
+ * stack frame; the frame dies (and is overwritten) as soon as the send
+ * returns. Every receive path must read the value before that: the send
+ * returns only once the receiver has run until its next yield or block.
+ */
+enum { VIA_BLOCKED_RECEIVER, VIA_RECV_BLOCK, VIA_RECV_NONBLOCK, VIA_RECV_WAIT };
+
+static int handover_path, handover_seen;
+
+/* Sends &x, then lets the frame die and scribbles over where it was. */
+static void __attribute__((noinline)) send_from_frame(int v)
+{
+	volatile int x = v;
+
+	wire_channel_send(&ch, (void *)&x);
+	x = -1;
+}
+
+static void __attribute__((noinline)) scribble(void)
+{
+	volatile char junk[512];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)0xa5;
+}
+
+static void handover_sender(void *arg)
+{
+	(void)arg;
+	if (handover_path == VIA_BLOCKED_RECEIVER)
+		CHECK_EQ(wires[1].state, WIRE_SUSPENDED); /* the receiver is parked */
+	send_from_frame(4242);
+	scribble();
+	test_mark('S');
+}
+
+static void handover_receiver(void *arg)
+{
+	wire_channel_receiver_t rec;
+	wire_wait_t w;
+	void *m = NULL;
+
+	(void)arg;
+	switch (handover_path) {
+	case VIA_BLOCKED_RECEIVER:
+	case VIA_RECV_BLOCK:
+		CHECK_EQ(wire_channel_recv_block(&ch, &m), 0);
+		break;
+	case VIA_RECV_NONBLOCK:
+		while (wire_channel_recv_nonblock(&ch, &m) != 0)
+			wire_yield();
+		break;
+	case VIA_RECV_WAIT:
+		wire_wait_init(&w);
+		wire_channel_recv_wait(&ch, &rec, &w);
+		wire_wait_single(&w);
+		CHECK_EQ(wire_channel_recv_nonblock(&ch, &m), 0);
+		break;
+	}
+	/* Processing: the sender's frame must still hold the value. */
+	handover_seen = *(volatile int *)m;
+	test_mark('R');
+	wire_yield();
+	test_mark('r');
+}
+
+static void run_handover(int path)
+{
+	wire_thread_init(&thread);
+	wire_channel_init(&ch);
+	test_trace_reset();
+	handover_path = path;
+	handover_seen = 0;
+	if (path == VIA_BLOCKED_RECEIVER || path == VIA_RECV_WAIT) {
+		spawn(1, "receiver", handover_receiver, NULL); /* parks first */
+		spawn(0, "sender", handover_sender, NULL);
+	} else {
+		spawn(0, "sender", handover_sender, NULL); /* queues first */
+		spawn(1, "receiver", handover_receiver, NULL);
+	}
+	wire_thread_run();
+	CHECK_EQ(handover_seen, 4242);
+	/* The send returned after the receiver's processing, at its yield. */
+	CHECK_STR_EQ(test_trace, "RSr");
+	CHECK(channel_empty(&ch));
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+TEST(send_waits_for_a_blocked_receiver_to_run)
+{
+	run_handover(VIA_BLOCKED_RECEIVER);
+}
+
+TEST(send_waits_for_recv_block_to_run)
+{
+	run_handover(VIA_RECV_BLOCK);
+}
+
+TEST(send_waits_for_recv_nonblock_to_run)
+{
+	run_handover(VIA_RECV_NONBLOCK);
+}
+
+TEST(send_waits_for_recv_wait_to_run)
+{
+	run_handover(VIA_RECV_WAIT);
+}
+
+/*
+ * A receive chained in a wait list while a sender is already waiting
+ * returns at once, whether recv_wait comes before or after the chain
+ * (chaining keeps a trigger that no wait has returned yet).
+ */
+static void *chained_got[2];
+
+static void chained_sender(void *arg)
+{
+	(void)arg;
+	wire_channel_send(&ch, val(5));
+	wire_channel_send(&ch, val(6));
+}
+
+static void chained_receiver(void *arg)
+{
+	wire_channel_receiver_t rec;
+	wire_wait_list_t wl;
+	wire_wait_t w, other;
+
+	(void)arg;
+	wire_wait_init(&other);
+	for (int order = 0; order < 2; order++) {
+		CHECK(!list_empty_senders());
+		wire_wait_init(&w);
+		wire_wait_list_init(&wl);
+		if (order == 0)
+			wire_channel_recv_wait(&ch, &rec, &w); /* triggers at once */
+		wire_wait_chain(&wl, &other);
+		wire_wait_chain(&wl, &w);
+		if (order == 1)
+			wire_channel_recv_wait(&ch, &rec, &w);
+		CHECK_PTR_EQ(wire_list_wait(&wl), &w);
+		wire_wait_unchain(&w);
+		wire_wait_unchain(&other);
+		CHECK_EQ(wire_channel_recv_nonblock(&ch, &chained_got[order]), 0);
+		wire_yield(); /* the sender queues its second message */
+	}
+}
+
+TEST(recv_wait_chained_with_a_sender_waiting)
+{
+	wire_thread_init(&thread);
+	wire_channel_init(&ch);
+	spawn(0, "sender", chained_sender, NULL);
+	spawn(1, "receiver", chained_receiver, NULL);
+	wire_thread_run();
+	CHECK_PTR_EQ(chained_got[0], val(5));
+	CHECK_PTR_EQ(chained_got[1], val(6));
 	CHECK(channel_empty(&ch));
 	CHECK_EQ(wire_thread_suspended(), 0);
 }

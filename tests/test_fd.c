@@ -489,7 +489,7 @@ static void hup_reader(void *arg)
 	CHECK_EQ(wire_fd_wait(&rstate), 0);
 	test_mark('R');
 	CHECK_EQ(read(pfd[0], &c, 1), 0); /* end of file */
-	/* A hang-up is sticky: the next wait returns at once. */
+	/* The hang-up lasts: the next wait returns too. */
 	CHECK_EQ(wire_fd_wait(&rstate), 0);
 	CHECK_EQ(wire_fd_close(&rstate), 0);
 }
@@ -500,6 +500,45 @@ static void hup_closer(void *arg)
 	wire_fd_wait_msec(20);
 	test_mark('c');
 	CHECK_EQ(close(pfd[1]), 0);
+}
+
+/* Two readers and a writer parked on one socket; the peer closes: all wake. */
+static int hup_woken[3];
+
+static void hup_waiter(void *arg)
+{
+	int i = (int)(long)arg;
+
+	if (i == 2)
+		CHECK_EQ(wire_fd_wait_write(&rstate), 0);
+	else
+		CHECK_EQ(wire_fd_wait_read(&rstate), 0);
+	hup_woken[i] = 1;
+}
+
+static void hup_peer(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_msec(20);
+	CHECK(!hup_woken[0] && !hup_woken[1] && !hup_woken[2]);
+	CHECK_EQ(close(spair[1]), 0);
+}
+
+TEST(hangup_wakes_every_waiter_in_both_directions)
+{
+	setup();
+	nonblocking_socketpair(spair);
+	wire_fd_mode_init(&rstate, spair[0]);
+	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
+	fill(spair[0]); /* the writer has to wait */
+	spawn("reader0", hup_waiter, (void *)0L);
+	spawn("reader1", hup_waiter, (void *)1L);
+	spawn("writer", hup_waiter, (void *)2L);
+	spawn("peer", hup_peer, NULL);
+	wire_thread_run();
+	CHECK(hup_woken[0] && hup_woken[1] && hup_woken[2]);
+	CHECK_EQ(wire_thread_suspended(), 0);
+	CHECK_EQ(wire_fd_close(&rstate), 0);
 }
 
 TEST(hangup_wakes_waiter)
@@ -515,10 +554,10 @@ TEST(hangup_wakes_waiter)
 }
 
 /*
- * The peer sends data and shuts down its side in one go, so a single edge
- * carries both. The reader takes the data with a short read and, as the
- * header allows, waits again before reading: that wait must return at once
- * (the end of stream is remembered), and the next read sees EOF.
+ * The peer sends data and shuts down its side in one go. The reader takes
+ * the data with a short read and waits again before reading: the end of
+ * stream makes the fd readable, so that wait returns, and the next read
+ * sees EOF.
  */
 static int fin_sv[2];
 static wire_fd_state_t fin_state;
@@ -540,7 +579,7 @@ static void fin_reader(void *arg)
 static void fin_sender(void *arg)
 {
 	(void)arg;
-	wire_fd_wait_msec(10); /* the reader is parked: one edge brings both */
+	wire_fd_wait_msec(10); /* the reader is parked: one poll sees both */
 	CHECK_EQ(write(fin_sv[1], "hello", 5), 5);
 	CHECK_EQ(shutdown(fin_sv[1], SHUT_WR), 0);
 	test_mark('s');

@@ -813,8 +813,10 @@ static void send_with_fd(int sock, const char *data, size_t len, int fd)
 			   .msg_iovlen = 1,
 			   .msg_control = ctl.space,
 			   .msg_controllen = sizeof(ctl.space)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct cmsghdr *c;
 
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));

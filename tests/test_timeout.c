@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "wire.h"
+#include "wire_fd.h"
 #include "wire_timeout.h"
 #include "test.h"
 
@@ -188,4 +189,57 @@ TEST(timeouts_fire_in_deadline_order)
 	spawn(ordered, (void *)2L);
 	wire_thread_run();
 	CHECK_STR_EQ(order, "1234");
+}
+
+/* The original library's callers check the result. */
+TEST(init_returns_zero)
+{
+	wire_timeout_t t;
+
+	if (wire_timeout_init(&t) < 0)
+		CHECK(0);
+	CHECK_EQ(wire_timeout_init(&t), 0);
+	errno = 0;
+	CHECK_EQ(wire_timeout_init(NULL), -1);
+	CHECK_EQ(errno, EINVAL);
+}
+
+/*
+ * A deadline that has passed stays passed: chained again after a wait
+ * returned it, an expired timeout still returns at once, until it is reset.
+ */
+static int lasting_results[3];
+
+static void lasting_waiter(void *arg)
+{
+	wire_timeout_t t;
+	wire_wait_t w;
+	wire_wait_list_t wl;
+
+	(void)arg;
+	CHECK_EQ(wire_timeout_init(&t), 0);
+	wire_wait_init(&w);
+	CHECK_EQ(wire_timeout_reset(&t, 5), 0);
+	wire_fd_wait_msec(20); /* it expires before it is chained */
+	for (int i = 0; i < 2; i++) {
+		wire_wait_list_init(&wl);
+		wire_wait_chain(&wl, &w);
+		wire_wait_chain(&wl, wire_timeout_wait_get(&t));
+		lasting_results[i] = wire_list_wait(&wl) == wire_timeout_wait_get(&t);
+		wire_wait_unchain(&w);
+		wire_wait_unchain(wire_timeout_wait_get(&t));
+	}
+	/* Reset: it blocks until the new deadline. */
+	CHECK_EQ(wire_timeout_reset(&t, 5), 0);
+	lasting_results[2] = wire_timeout_wait(&w, &t);
+}
+
+TEST(expired_timeout_stays_triggered_when_chained_again)
+{
+	wire_thread_init(&thread);
+	spawn(lasting_waiter, NULL);
+	wire_thread_run();
+	CHECK_EQ(lasting_results[0], 1);
+	CHECK_EQ(lasting_results[1], 1);
+	CHECK_EQ(lasting_results[2], 2);
 }

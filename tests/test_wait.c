@@ -306,12 +306,15 @@ static void two_waiter(void *arg)
 {
 	(void)arg;
 	two_results[0] = wire_wait_two(&wa, &wb); /* blocks: b fires */
-	wire_wait_reset(&wb);
-	two_results[1] = wire_wait_two(&wa, &wb); /* blocks: a fires */
-	/* Both triggered: a wins. */
-	CHECK_EQ(wire_wait_resume(&wb), 1);
-	two_results[2] = wire_wait_two(&wa, &wb);
+	/* b's trigger was returned: chaining clears it, so this blocks too. */
+	two_results[1] = wire_wait_two(&wa, &wb); /* a fires */
+	/* Both triggered before the call: chain order wins, a. */
 	wire_wait_reset(&wa);
+	wire_wait_reset(&wb);
+	CHECK_EQ(wire_wait_resume(&wb), 1);
+	CHECK_EQ(wire_wait_resume(&wa), 1);
+	two_results[2] = wire_wait_two(&wa, &wb);
+	/* b's trigger was never returned: it is kept, a's is cleared. */
 	two_results[3] = wire_wait_two(&wa, &wb);
 	CHECK(wa.list == NULL && wb.list == NULL);
 }
@@ -483,4 +486,112 @@ TEST(misuse_outside_a_wire_aborts)
 	EXPECT_ABORT(misuse_list, "libwire: wire_list_wait: called outside a wire");
 	/* No scheduler at all on the thread. */
 	EXPECT_ABORT(misuse_two, "libwire: wire_wait_two: called outside a wire");
+}
+
+/* ------------------------------------------------------------------ */
+/* Chaining arms a wait: a chain, wait, unchain loop blocks every time.  */
+
+static int chain_returns, chain_triggers, chain_stop;
+
+static void chain_loop(void *arg)
+{
+	(void)arg;
+	while (!chain_stop) {
+		wire_wait_list_init(&wl);
+		wire_wait_chain(&wl, &wa);
+		wire_wait_chain(&wl, &wb); /* the stop signal */
+		if (wire_list_wait(&wl) == &wa) {
+			chain_returns++;
+			/* One return per trigger: the trigger came before this return. */
+			CHECK_EQ(chain_returns, chain_triggers);
+		}
+		wire_wait_unchain(&wa);
+		wire_wait_unchain(&wb);
+	}
+}
+
+static void chain_trigger(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 5; i++) {
+		for (int y = 0; y < 3; y++)
+			wire_yield(); /* a spinning loop would return meanwhile */
+		chain_triggers++;
+		CHECK_EQ(wire_wait_resume(&wa), 1);
+		wire_yield();
+	}
+	chain_stop = 1;
+	CHECK_EQ(wire_wait_resume(&wb), 1);
+}
+
+TEST(chain_rearms_a_returned_trigger)
+{
+	wire_thread_init(&thread);
+	wire_wait_init(&wa);
+	wire_wait_init(&wb);
+	spawn(0, "loop", chain_loop, NULL);
+	spawn(1, "trigger", chain_trigger, NULL);
+	wire_thread_run();
+	CHECK_EQ(chain_returns, 5);
+	CHECK_EQ(wire_thread_suspended(), 0);
+}
+
+/* A trigger that came before the chain, and that no wait returned, is kept. */
+static void kept_waiter(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_wait_resume(&wa), 1); /* ready before it is chained */
+	wire_wait_list_init(&wl);
+	wire_wait_chain(&wl, &wb);
+	wire_wait_chain(&wl, &wa);
+	CHECK_PTR_EQ(wire_list_wait(&wl), &wa); /* at once */
+	wire_wait_unchain(&wa);
+	wire_wait_unchain(&wb);
+	test_mark('k');
+}
+
+TEST(chain_keeps_a_trigger_not_yet_returned)
+{
+	wire_thread_init(&thread);
+	wire_wait_init(&wa);
+	wire_wait_init(&wb);
+	spawn(0, "waiter", kept_waiter, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(test_trace, "k");
+}
+
+/* ------------------------------------------------------------------ */
+/* Two wires in wire_wait_single() on one wait: a trigger wakes both.   */
+
+static void two_single(void *arg)
+{
+	char c = (char)(long)arg;
+
+	test_mark(c);
+	wire_wait_single(&single);
+	test_mark((char)(c - 'a' + 'A'));
+}
+
+static void two_single_trigger(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wires[0].state, WIRE_SUSPENDED);
+	CHECK_EQ(wires[1].state, WIRE_SUSPENDED);
+	test_mark('t');
+	CHECK_EQ(wire_wait_resume(&single), 1);
+	CHECK_EQ(wires[0].state, WIRE_READY);
+	CHECK_EQ(wires[1].state, WIRE_READY);
+}
+
+TEST(two_waiters_on_one_wait_both_wake)
+{
+	wire_thread_init(&thread);
+	wire_wait_init(&single);
+	spawn(0, "first", two_single, (void *)'a');
+	spawn(1, "second", two_single, (void *)'b');
+	spawn(2, "trigger", two_single_trigger, NULL);
+	wire_thread_run();
+	/* Woken in the order they began to wait. */
+	CHECK_STR_EQ(test_trace, "abtAB");
+	CHECK_EQ(wire_thread_suspended(), 0);
 }

@@ -699,3 +699,66 @@ TEST(timer_stop_from_another_thread_aborts)
 	    foreign_stop_child,
 	    "libwire: wire_timer_stop: the timer is armed on the scheduler of another OS thread");
 }
+
+/*
+ * Names are copied: wires named from one reused buffer keep their own
+ * names, in the deadlock report too; a long name is cut.
+ */
+static void name_checker(void *arg)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "worker-%d", (int)(long)arg);
+	CHECK_STR_EQ(wire_get_name(), want);
+}
+
+static void named_from_buffer_child(void *arg)
+{
+	static char s[3][STACK];
+	static wire_t w[3];
+	char buf[64];
+
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_thread_set_deadlock_report(1);
+	for (int i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "stuck-%d", i);
+		wire_init(&w[i], buf, suspend_forever, NULL, s[i], STACK);
+	}
+	memset(buf, 'x', sizeof(buf));
+	wire_thread_run();
+	_exit(0);
+}
+
+TEST(names_are_copied)
+{
+	static char s[4][STACK];
+	static wire_t w[4];
+	char buf[64], err[4096];
+	int status;
+
+	wire_thread_init(&thread);
+	for (int i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "worker-%d", i);
+		CHECK_PTR_EQ(wire_init(&w[i], buf, name_checker, (void *)(long)i, s[i], STACK), &w[i]);
+	}
+	snprintf(buf, sizeof(buf), "gone");
+	/* Cut to WIRE_NAME_MAX - 1 bytes. */
+	memset(buf, 'n', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	CHECK_PTR_EQ(wire_init(&w[3], buf, noop, NULL, s[3], STACK), &w[3]);
+	CHECK_EQ(strlen(w[3].name), WIRE_NAME_MAX - 1);
+	CHECK(memcmp(w[3].name, buf, WIRE_NAME_MAX - 1) == 0);
+	wire_thread_run();
+	/* No name: reported as unnamed, wire_get_name() is NULL. */
+	CHECK_PTR_EQ(wire_init(&w[0], NULL, noop, NULL, s[0], STACK), &w[0]);
+	CHECK_STR_EQ(w[0].name, "");
+	wire_thread_run();
+
+	status = test_run_child(named_from_buffer_child, NULL, err, sizeof(err));
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(strstr(err, "'stuck-0'") != NULL);
+	CHECK(strstr(err, "'stuck-1'") != NULL);
+	CHECK(strstr(err, "'stuck-2'") != NULL);
+}

@@ -45,6 +45,19 @@ step "pkg-config build of tests/install/order.c"
 "$cc" -Wall -Wextra -Werror "$src/tests/install/order.c" -o "$tmp/order-pc" $flags
 "$tmp/order-pc"
 
+# Eager binding: readelf shows BIND_NOW (or the NOW flag) on the program.
+bound_now() {
+	command -v readelf >/dev/null 2>&1 || return 0
+	readelf -d "$1" | grep -Eq 'BIND_NOW|Flags:.* NOW' ||
+		{ echo "install-check: $1 is not bound eagerly (-z now missing)"; exit 1; }
+}
+
+step "pkg-config build of tests/install/small_stack.c (libc calls on a 4 KiB wire stack)"
+# shellcheck disable=SC2086
+"$cc" -Wall -Wextra -Werror "$src/tests/install/small_stack.c" -o "$tmp/small-pc" $flags
+bound_now "$tmp/small-pc"
+"$tmp/small-pc"
+
 step "pkg-config build of the example in README.md"
 awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on' "$src/README.md" >"$tmp/readme.c"
 [ -s "$tmp/readme.c" ] || { echo "install-check: no \`\`\`c block in README.md"; exit 1; }
@@ -60,5 +73,7 @@ cmake -S "$src/tests/install" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
 cmake --build "$tmp/consumer" >"$tmp/consumer-build.log" ||
 	{ cat "$tmp/consumer-build.log"; exit 1; }
 env -u LD_LIBRARY_PATH "$tmp/consumer/order"
+bound_now "$tmp/consumer/small_stack"
+env -u LD_LIBRARY_PATH "$tmp/consumer/small_stack"
 
 step "passed"
