@@ -240,12 +240,12 @@ static void __attribute__((noreturn)) wire_main(void *arg)
  */
 static inline void copy_name(wire_t *w, const char *name)
 {
-	size_t i = 0;
+	char *d = w->name, *end = w->name + WIRE_NAME_MAX - 1;
 
 	if (name)
-		for (; i < WIRE_NAME_MAX - 1 && name[i]; i++)
-			w->name[i] = name[i];
-	w->name[i] = '\0';
+		while (d < end && (*d = *name++) != '\0')
+			d++;
+	*d = '\0';
 }
 
 wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg, void *stack,
