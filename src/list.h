@@ -28,15 +28,6 @@ static inline void list_add_tail(wire_list_t *head, wire_list_t *n)
 	head->prev = n;
 }
 
-static inline void list_add_head(wire_list_t *head, wire_list_t *n)
-{
-	wire_list_t *first = head->next;
-	n->next = first;
-	n->prev = head;
-	first->prev = n;
-	head->next = n;
-}
-
 static inline void list_del(wire_list_t *n)
 {
 	n->prev->next = n->next;

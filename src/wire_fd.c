@@ -95,34 +95,15 @@ static __thread struct fd_poller P __attribute__((tls_model("initial-exec")));
 static unsigned gen_counter;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-/* ------------------------------------------------------------------ */
-/* Syscall seam.                                                       */
-
-static inline int sys_epoll_create1(int flags)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_CREATE))
-		return -1;
-	return epoll_create1(flags);
-}
-
-static inline int sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_CTL))
-		return -1;
-	return epoll_ctl(epfd, op, fd, ev);
-}
-
 /* epoll_pwait2 (ns timeout) where the kernel has it, else epoll_wait (ms, rounded up). */
-static inline int sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int64_t timeout_ns)
+static int poll_wait(struct epoll_event *ev, int max, int64_t timeout_ns)
 {
 	int ms;
 
-	if (WIRE_SYS_FAULT(WIRE_SYS_EPOLL_WAIT))
-		return -1;
 	if (timeout_ns > 0 && !P.no_pwait2) {
 		struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
 				      .tv_nsec = timeout_ns % 1000000000};
-		int n = epoll_pwait2(epfd, ev, max, &ts, NULL);
+		int n = sys_epoll_wait(P.epfd, ev, max, 0, &ts);
 		if (n >= 0 || errno != ENOSYS)
 			return n;
 		P.no_pwait2 = 1;
@@ -133,20 +114,7 @@ static inline int sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int6
 		ms = INT_MAX;
 	else
 		ms = (int)((timeout_ns + 999999) / 1000000);
-	return epoll_wait(epfd, ev, max, ms);
-}
-
-/*
- * close(2) releases the descriptor even when it reports an error (EINTR,
- * EIO): an injected failure is reported after the real close, likewise.
- */
-static inline int sys_close(int fd)
-{
-	int r = close(fd);
-
-	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
-		return -1;
-	return r;
+	return sys_epoll_wait(P.epfd, ev, max, ms, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -310,7 +278,7 @@ static int busy_poll(struct epoll_event *ev, int64_t start, int64_t timeout_ns)
 	/* Back to back: spacing the polls with pause loops was measured and
 	 * did not help (the polls are what finds the work early). */
 	do
-		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, 0);
+		n = poll_wait(ev, MAX_EVENTS, 0);
 	while (n == 0 && wire_now_ns() < end);
 	return n;
 }
@@ -366,12 +334,12 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 			/* The time polled counts against the next timer. */
 			if (timeout_ns > 0)
 				timeout_ns = t1 - t0 < timeout_ns ? timeout_ns - (t1 - t0) : 0;
-			n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+			n = poll_wait(ev, MAX_EVENTS, timeout_ns);
 			if (n > 0) /* a timeout says nothing about traffic */
 				poll_adapt(wire_now_ns() - t1);
 		}
 	} else {
-		n = sys_epoll_wait(P.epfd, ev, MAX_EVENTS, timeout_ns);
+		n = poll_wait(ev, MAX_EVENTS, timeout_ns);
 	}
 	if (n < 0) {
 		if (errno == EBADF || errno == EINVAL)

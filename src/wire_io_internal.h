@@ -1,13 +1,26 @@
 /*
- * wire_io_internal - what the wio front end (wire_io.c) and the io_uring
- * backend (wire_io_uring.c) share (internal).
+ * wire_io_internal - the parts of wire_io and how they meet (internal).
+ *
+ *   wire_io.c         the wio_* calls, dispatch, start, stop and fork
+ *   wire_io_inline.c  reads tried on the scheduler thread (RWF_NOWAIT)
+ *   wire_io_chan.c    a scheduler thread's completion channel
+ *   wire_io_pool.c    the worker threads and what they perform
+ *   wire_io_uring.c   the io_uring backend (built with liburing only)
+ *
+ * A call made from a wire is a record (struct wio_req) on the wire's
+ * stack. The wire parks until the record is marked done on its own
+ * scheduler thread (wio_complete()). The record goes to the thread's ring
+ * when the uring backend carries the call, else to the worker pool; a
+ * worker hands it back through the thread's channel.
  */
 #ifndef WIRE_SRC_IO_INTERNAL_H
 #define WIRE_SRC_IO_INTERNAL_H
 
+#include <dirent.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -15,10 +28,6 @@
 #include "wire_fd_internal.h"
 #include "wire_internal.h"
 #include "sys.h"
-
-#ifdef WIRE_HAVE_URING
-#include <liburing.h>
-#endif
 
 /* The calls, one per wio_* function. */
 enum wio_op {
@@ -35,111 +44,121 @@ enum wio_op {
 	WIO_FSTAT,
 	WIO_STAT,
 	WIO_LSTAT,
+	WIO_FSTATAT,
+	WIO_STATX,
 	WIO_FTRUNCATE,
+	WIO_TRUNCATE,
 	WIO_FALLOCATE,
 	WIO_FSYNC,
 	WIO_FDATASYNC,
+	WIO_SYNC_FILE_RANGE,
 	WIO_UNLINK,
+	WIO_UNLINKAT,
 	WIO_RENAME,
+	WIO_RENAMEAT,
 	WIO_MKDIR,
+	WIO_MKDIRAT,
+	WIO_RMDIR,
+	WIO_READLINK,
+	WIO_ACCESS,
+	WIO_FCHMOD,
+	WIO_FCHOWN,
+	WIO_FSTATFS,
+	WIO_SENDFILE,
+	WIO_COPY_FILE_RANGE,
+	WIO_OPENDIR,
+	WIO_READDIR,
+	WIO_CLOSEDIR,
 	WIO_GETADDRINFO,
+	WIO_GETNAMEINFO,
+	WIO_WAITPID,
 	WIO_NUM_OPS
 };
 
 struct wio_ctx;
-struct wio_share_ring;
 
 /*
- * One call in flight: lives on the stack of the wire that made it, which
- * stays parked until @done is set. A worker or the ring owns it from the
- * hand-off until the completion is taken on the scheduler thread.
+ * One call: on the stack of the wire that made it, which stays parked
+ * until @done is set. A worker or the ring owns it from the hand-off until
+ * the completion is taken on the scheduler thread. Which arguments are
+ * used depends on @op (see wio_perform()).
  */
 struct wio_req {
-	struct wio_req *next; /* pool queue, then completion list */
+	struct wio_req *next; /* pool queue, completion list, ring backlog */
 	wire_t *wire;
 	struct wio_ctx *ctx;
-	int op;		/* enum wio_op */
-	int done;	/* set on the scheduler thread */
-	int share;	/* a read shared with a worker while other wires run */
-	int reclaimed;	/* @share taken back from the queue: try it inline */
-	unsigned round; /* @share: the reap round it was queued in */
-	unsigned pos;	/* @share: its position in the thread's share ring */
-	int cpu;	/* of the scheduler thread when queued */
+	int op;	  /* enum wio_op */
+	int done; /* set on the scheduler thread */
+	int ring; /* went through the ring */
 	long ret;
-	int err; /* errno of a failed call */
-	/* Arguments (which ones depends on @op). */
-	int fd;
+	void *ptr; /* the result of the calls that return a pointer */
+	int err;   /* errno of a failed call */
+	/* Arguments. */
+	int fd, fd2;
 	int flags;
 	unsigned mode;
-	const char *path;
-	const char *path2;
-	void *buf;
-	size_t len;
-	off_t off;
-	off_t off2;
+	unsigned uid, gid;
+	const char *path, *path2;
+	void *buf, *buf2;
+	size_t len, len2;
+	off_t off, off2;
+	off_t *offp, *offp2;
 	const struct iovec *iov;
 	int iovcnt;
-	struct stat *st;
+	void *out; /* struct stat, statx, statfs, or the status of waitpid */
+	struct statx *stx; /* the stat calls on the ring: the caller's scratch */
 	const struct addrinfo *hints;
 	struct addrinfo **res;
-#ifdef WIRE_HAVE_URING
-	int ring;	   /* went through the ring */
-	struct statx *stx; /* the stat calls on the ring: caller's scratch */
-#endif
+	const struct sockaddr *sa;
+	socklen_t salen;
+	DIR *dir;
 };
 
-#ifdef WIRE_HAVE_URING
-/* The ring of one scheduler thread. */
+/* The ring of one scheduler thread (wire_io_uring.c). */
 struct wio_uring {
+#ifdef WIRE_HAVE_URING
 	struct io_uring ring;
-	int on;		      /* set up and usable */
+	uint64_t ops;	      /* bit per enum wio_op the ring carries */
 	int cur_pos;	      /* offset -1 means the file position */
-	uint32_t ops;	      /* bit per enum wio_op the ring carries */
+	unsigned room;	      /* calls it may hold at once: its completion queue */
 	unsigned unsubmitted; /* prepared, waiting for the flush */
 	unsigned inflight;    /* submitted, not reaped (counted in pending) */
+	struct wio_req *backlog, **backlog_tail; /* waiting for room */
 	wire_timer_t flush;   /* runs the flush at the next scheduler round */
-};
 #endif
+	int on; /* set up and usable */
+};
 
-/* Buffers whose side (worker or scheduler thread) a thread remembers: 2^N. */
-#define WIO_SIDE_BITS 8
-
-/* Per scheduler thread: where its completions come back. */
+/* Per scheduler thread: where its completions come back (wire_io_chan.c). */
 struct wio_ctx {
 	struct wire__fd_watch watch;	     /* efd in the thread's poller */
 	int efd;			     /* -1: not set up */
 	unsigned gen;			     /* wire_io generation it belongs to */
 	_Atomic(struct wio_req *) done_list; /* completed by workers, LIFO */
-	/* Workers write efd for a completion only while this is set; while
-	 * clear, the reap timer is armed and takes the list itself. */
-	_Atomic int want_efd;
 	/* Workers between their push and their last touch of this record: it
 	 * is not closed (nor its thread's memory freed) before this is 0. */
 	_Atomic unsigned pushing;
-	wire_timer_t reap;	      /* takes shared reads' completions */
-	struct wio_share_ring *sring; /* shared reads queued; NULL: none held */
-	unsigned shared;	      /* shared reads in flight */
-	unsigned round;		      /* reap rounds, ever */
-	int64_t boot_ns;	      /* last wake of a worker for a shared read */
-	unsigned boot_skip;	      /* chances to wake one, counted */
-	/* Who last read into a buffer: a worker (1) or this thread (0). */
-	const void *side_buf[1 << WIO_SIDE_BITS];
-	unsigned char side_worker[1 << WIO_SIDE_BITS];
-	unsigned busy;		/* calls issued, not completed */
-	unsigned long handoffs; /* calls issued, ever (tests count them) */
-	unsigned long shares;	/* shared reads issued, ever (tests) */
-	unsigned long reclaims; /* shared reads taken back, ever (tests) */
+	unsigned busy;		/* calls handed off, not completed */
+	unsigned long handoffs; /* calls handed off, ever (tests count them) */
 	wire_t *drainer;	/* wire_io_shutdown() waiting for busy == 0 */
-#ifdef WIRE_HAVE_URING
+	int inherited;		/* opened before the fork() this process came from */
 	struct wio_uring u;
-#endif
 };
 
+/* ---- wire_io.c ---- */
+
+/* Try reads inline first (WIRE_IO_INLINE, read by wire_io_init()). */
+extern WIRE_INTERNAL _Atomic int wire__io_inline;
+
+/* Hand @r off (the ring or the pool) and park the calling wire until it is done. */
+WIRE_INTERNAL long wio_issue(struct wio_ctx *c, struct wio_req *r);
+/* Perform @r on the calling thread and return its result as the libc call does. */
+WIRE_INTERNAL long wio_plain(struct wio_req *r);
+
 /* Mark @r complete and wake its wire (scheduler thread). */
-static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
+static inline void wio_complete(struct wio_ctx *c, struct wio_req *r)
 {
 	r->done = 1;
-	c->shared -= (unsigned)r->share;
 	wire__resume(r->wire);
 	if (!--c->busy && c->drainer) {
 		wire_t *w = c->drainer;
@@ -148,50 +167,129 @@ static inline void wire__io_complete(struct wio_ctx *c, struct wio_req *r)
 	}
 }
 
+/* ---- wire_io_inline.c ---- */
+
+/* A read (read, pread, readv, preadv) from a wire of a thread with channel @c. */
+WIRE_INTERNAL long wio_read_call(struct wio_ctx *c, struct wio_req *r);
+
+/* ---- wire_io_chan.c ---- */
+
+/* The calling thread's channel (thread-local). */
+WIRE_INTERNAL struct wio_ctx *wio_ctx_self(void);
 /*
- * Calls the calling thread has handed to a backend since its channel was
- * set up (the inline reads are not counted). For tests.
+ * Set up @c for generation @gen, with a ring when @with_ring. Returns 0,
+ * or -1 with errno and nothing held.
  */
-WIRE_INTERNAL unsigned long wire__io_handoffs(void);
+WIRE_INTERNAL int wio_ctx_open(struct wio_ctx *c, unsigned gen, int with_ring);
+/* Release @c, which has nothing in flight (its owning thread). */
+WIRE_INTERNAL void wio_ctx_close(struct wio_ctx *c);
+/* Release the fds of a channel inherited across fork(), touching nothing shared. */
+WIRE_INTERNAL void wio_ctx_forget(struct wio_ctx *c);
+/* Wait until every call of @c is back (from a wire: park it; else block). */
+WIRE_INTERNAL void wio_ctx_drain(struct wio_ctx *c);
+/* Watch @c's eventfd in the calling thread's poller. Returns 0 or -1/errno. */
+WIRE_INTERNAL int wio_ctx_watch(struct wio_ctx *c);
+/* Push completed @r on its thread's channel (a worker). @r may be gone after. */
+WIRE_INTERNAL void wio_ctx_push(struct wio_req *r);
+
+/* ---- wire_io_pool.c ---- */
 
 /*
- * Reads the calling thread shared with a worker while other wires ran, and
- * how many of those it took back to try inline itself. For tests.
+ * Perform @r with the libc call it mirrors, on the calling thread: sets
+ * @r->ret (and @r->ptr), and @r->err.
  */
-WIRE_INTERNAL unsigned long wire__io_shares(void);
-WIRE_INTERNAL unsigned long wire__io_reclaims(void);
+WIRE_INTERNAL void wio_perform(struct wio_req *r);
+/* Start @n workers. Returns 0, or -1 with errno and no worker left. */
+WIRE_INTERNAL int wio_pool_start(int n);
+/* Refuse new calls, let the workers finish every queued one, join them. */
+WIRE_INTERNAL void wio_pool_stop(void);
 /*
- * Set the least time between two wakes of a sleeping worker for a shared
- * read (0: wake one whenever none is awake). For tests.
+ * Queue @r for a worker (scheduler thread). Returns 0, or -1 when the pool
+ * no longer takes calls (stopping or stopped): the caller performs it.
  */
-WIRE_INTERNAL void wire__io_share_gap(int64_t ns);
+WIRE_INTERNAL int wio_pool_submit(struct wio_ctx *c, struct wio_req *r);
+/* After fork(), in the child: the parent's workers do not exist here. */
+WIRE_INTERNAL void wio_pool_forget(void);
 
-/*
- * Send @r (a ring request whose error may differ from libc's) to the pool
- * instead, for the exact answer (scheduler thread).
- */
-WIRE_INTERNAL void wire__io_resubmit(struct wio_ctx *c, struct wio_req *r);
+/* ---- wire_io_uring.c ---- */
 
 #ifdef WIRE_HAVE_URING
 /*
- * Set up @c's ring, its eventfd notification (@c->efd, for completions that
- * do not arrive at once) and the list of calls it carries. Returns 0 or
- * -1 with errno; @c->u.on stays 0 then.
+ * Set up @c's ring, its eventfd notification (@c->efd) and the calls it
+ * carries. Returns 0 or -1 with errno; @c->u.on stays 0 then.
  */
-WIRE_INTERNAL int wire__uring_open(struct wio_ctx *c);
-WIRE_INTERNAL void wire__uring_close(struct wio_ctx *c);
+WIRE_INTERNAL int wio_uring_open(struct wio_ctx *c);
+WIRE_INTERNAL void wio_uring_close(struct wio_ctx *c);
+/* Unmap and close an inherited ring without using it. */
+WIRE_INTERNAL void wio_uring_forget(struct wio_ctx *c);
 /*
- * Queue @r on @c's ring if the ring carries it with libc's meaning; it is
- * submitted at the next scheduler round. Returns 1 if queued, 0 if @r
- * must go to the pool.
+ * Queue @r on @c's ring if the ring carries it with libc's meaning (or
+ * behind it, while the ring is full). Returns 1 if taken, 0 if @r must
+ * go to the pool.
  */
-WIRE_INTERNAL int wire__uring_issue(struct wio_ctx *c, struct wio_req *r);
-/* Submit what is queued, then take the completions that arrived. */
-WIRE_INTERNAL void wire__uring_flush(struct wio_ctx *c);
+WIRE_INTERNAL int wio_uring_issue(struct wio_ctx *c, struct wio_req *r);
+/* Submit what is prepared, then take the completions that arrived. */
+WIRE_INTERNAL void wio_uring_flush(struct wio_ctx *c);
 /* Take the completions that arrived. */
-WIRE_INTERNAL void wire__uring_reap(struct wio_ctx *c);
-/* After a stat call completed on the ring: convert statx to stat. */
-WIRE_INTERNAL void wire__uring_stat_finish(struct wio_req *r);
+WIRE_INTERNAL void wio_uring_reap(struct wio_ctx *c);
+/* Prepared calls not yet submitted. */
+static inline int wio_uring_unsubmitted(const struct wio_ctx *c)
+{
+	return c->u.on && c->u.unsubmitted;
+}
+/* After a call completed on the ring: its result in libc's form. */
+WIRE_INTERNAL void wio_uring_finish(struct wio_req *r);
+/* The ring of @c may carry calls to be flushed later (its timer). */
+static inline int wio_uring_armed(const struct wio_ctx *c)
+{
+	return c->u.on && c->u.flush.armed;
+}
+#else
+static inline int wio_uring_open(struct wio_ctx *c)
+{
+	(void)c;
+	errno = ENOSYS;
+	return -1;
+}
+static inline void wio_uring_close(struct wio_ctx *c)
+{
+	(void)c;
+}
+static inline void wio_uring_forget(struct wio_ctx *c)
+{
+	(void)c;
+}
+static inline int wio_uring_issue(struct wio_ctx *c, struct wio_req *r)
+{
+	(void)c;
+	(void)r;
+	return 0;
+}
+static inline void wio_uring_flush(struct wio_ctx *c)
+{
+	(void)c;
+}
+static inline void wio_uring_reap(struct wio_ctx *c)
+{
+	(void)c;
+}
+static inline int wio_uring_unsubmitted(const struct wio_ctx *c)
+{
+	(void)c;
+	return 0;
+}
+static inline void wio_uring_finish(struct wio_req *r)
+{
+	(void)r;
+}
+static inline int wio_uring_armed(const struct wio_ctx *c)
+{
+	(void)c;
+	return 0;
+}
 #endif
+
+/* Calls the calling thread has handed off since its channel was set up. For tests. */
+WIRE_INTERNAL unsigned long wire__io_handoffs(void);
 
 #endif

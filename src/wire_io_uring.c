@@ -6,16 +6,21 @@
  * of a batch arms the ring's flush timer with a deadline in the past: the
  * scheduler runs it at its next round, that is once every ready wire has
  * run (or after 64 switches), and the flush submits the whole batch with
- * one io_uring_enter. A full SQ is submitted at once. Calls the kernel
- * completes during the submission (a read of cached pages) are reaped in
- * the same flush, so a call can cost one system call and no poll; the
- * others complete later and the ring writes the thread's eventfd, which
- * the poller watches (wire_io.c on_ready()).
+ * one io_uring_enter. Calls the kernel completes during the submission (a
+ * read of cached pages) are reaped in the same flush, so a call can cost
+ * one system call and no poll; the others complete later and the ring
+ * writes the thread's eventfd, which the poller watches.
  *
- * pending: a queued SQE is covered by the armed flush timer (an armed
+ * Room: the ring holds at most as many calls as its completion queue has
+ * entries, so that no completion ever has to wait in the kernel's
+ * overflow list. Calls beyond that wait in a backlog, in order, and are
+ * prepared as completions make room. Any number of calls in flight
+ * completes; the reap still asks liburing to flush an overflow, in case.
+ *
+ * pending: a prepared SQE is covered by the armed flush timer (an armed
  * timer keeps the scheduler running), so only submitted and not yet
- * reaped calls count as the poller's pending work. That keeps a batch that
- * completed in the flush from making the scheduler poll for nothing.
+ * reaped calls count as the poller's pending work, and backlogged calls
+ * wait for those.
  *
  * Exactness: where the ring's answer can differ from the libc call's
  * (io_uring reports EINVAL where read(2) on a directory says EISDIR, and
@@ -24,8 +29,6 @@
  * ring (a negative offset, a count of 0 or beyond what one SQE holds,
  * fstat of a negative fd) go to the pool from the start.
  */
-#ifdef WIRE_HAVE_URING
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +44,7 @@
 #endif
 
 #define RING_ENTRIES 256
+#define REAP_BATCH   64
 #define NO_OP	     0xff
 
 /* The ring opcode of each call, NO_OP where the ring has none. */
@@ -58,91 +62,95 @@ static const unsigned char ring_op[WIO_NUM_OPS] = {
     [WIO_FSTAT] = IORING_OP_STATX,
     [WIO_STAT] = IORING_OP_STATX,
     [WIO_LSTAT] = IORING_OP_STATX,
+    [WIO_FSTATAT] = IORING_OP_STATX,
+    [WIO_STATX] = IORING_OP_STATX,
     [WIO_FTRUNCATE] = NO_OP,
+    [WIO_TRUNCATE] = NO_OP,
     [WIO_FALLOCATE] = IORING_OP_FALLOCATE,
     [WIO_FSYNC] = IORING_OP_FSYNC,
     [WIO_FDATASYNC] = IORING_OP_FSYNC,
+    [WIO_SYNC_FILE_RANGE] = IORING_OP_SYNC_FILE_RANGE,
     [WIO_UNLINK] = IORING_OP_UNLINKAT,
+    [WIO_UNLINKAT] = IORING_OP_UNLINKAT,
     [WIO_RENAME] = IORING_OP_RENAMEAT,
+    [WIO_RENAMEAT] = IORING_OP_RENAMEAT,
     [WIO_MKDIR] = IORING_OP_MKDIRAT,
+    [WIO_MKDIRAT] = IORING_OP_MKDIRAT,
+    [WIO_RMDIR] = IORING_OP_UNLINKAT,
+    [WIO_READLINK] = NO_OP,
+    [WIO_ACCESS] = NO_OP,
+    [WIO_FCHMOD] = NO_OP,
+    [WIO_FCHOWN] = NO_OP,
+    [WIO_FSTATFS] = NO_OP,
+    [WIO_SENDFILE] = NO_OP,
+    [WIO_COPY_FILE_RANGE] = NO_OP,
+    [WIO_OPENDIR] = NO_OP,
+    [WIO_READDIR] = NO_OP,
+    [WIO_CLOSEDIR] = NO_OP,
     [WIO_GETADDRINFO] = NO_OP,
+    [WIO_GETNAMEINFO] = NO_OP,
+    [WIO_WAITPID] = NO_OP,
 };
-
-/* liburing calls return -errno. */
-static inline int sys_uring_init(struct io_uring *ring, struct io_uring_params *p)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_IO_URING_SETUP))
-		return -errno;
-	return io_uring_queue_init_params(RING_ENTRIES, ring, p);
-}
-
-static inline int sys_uring_submit(struct io_uring *ring)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_IO_URING_SUBMIT))
-		return -errno;
-	return io_uring_submit(ring);
-}
 
 static void flush_fire(wire_timer_t *t)
 {
 	struct wio_uring *u = wire_container_of(t, struct wio_uring, flush);
-	wire__uring_flush(wire_container_of(u, struct wio_ctx, u));
+	wio_uring_flush(wire_container_of(u, struct wio_ctx, u));
 }
 
-int wire__uring_open(struct wio_ctx *c)
+/* The calls the running kernel's ring carries. */
+static int probe_ops(struct wio_uring *u)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&u->ring);
+
+	if (!probe)
+		return -ENOMEM;
+	u->ops = 0;
+	for (int op = 0; op < WIO_NUM_OPS; op++)
+		if (ring_op[op] != NO_OP && io_uring_opcode_supported(probe, ring_op[op]))
+			u->ops |= 1ull << op;
+	io_uring_free_probe(probe);
+	return 0;
+}
+
+int wio_uring_open(struct wio_ctx *c)
 {
 	struct wio_uring *u = &c->u;
 	struct io_uring_params p;
-	/* A probe with room for 256 opcodes, on the stack. */
-	uint64_t
-	    probe_mem[(sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op) + 7) /
-		      8];
-	struct io_uring_probe *probe = (struct io_uring_probe *)(void *)probe_mem;
 	int ret;
 
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_SINGLE_ISSUER;
-	ret = sys_uring_init(&u->ring, &p);
+	ret = sys_uring_init(RING_ENTRIES, &u->ring, &p);
 	if (ret == -EINVAL) { /* a kernel before 6.0 */
 		memset(&p, 0, sizeof(p));
-		ret = sys_uring_init(&u->ring, &p);
+		ret = sys_uring_init(RING_ENTRIES, &u->ring, &p);
 	}
 	if (ret < 0) {
 		errno = -ret;
 		return -1;
 	}
-	/* Without NODROP a burst of completions could be lost. */
-	if (!(p.features & IORING_FEAT_NODROP)) {
-		ret = -ENOSYS;
-		goto fail;
-	}
-	memset(probe_mem, 0, sizeof(probe_mem));
-	ret = io_uring_register_probe(&u->ring, probe, 256);
-	if (ret < 0)
-		goto fail;
-	u->ops = 0;
-	for (int op = 0; op < WIO_NUM_OPS; op++) {
-		unsigned k = ring_op[op];
-		if (k != NO_OP && k <= probe->last_op &&
-		    (probe->ops[k].flags & IO_URING_OP_SUPPORTED))
-			u->ops |= 1u << op;
+	/* Without NODROP a completion could be lost, whatever the room. */
+	ret = (p.features & IORING_FEAT_NODROP) ? probe_ops(u) : -ENOSYS;
+	if (ret == 0)
+		ret = io_uring_register_eventfd(&u->ring, c->efd);
+	if (ret < 0) {
+		io_uring_queue_exit(&u->ring);
+		errno = -ret;
+		return -1;
 	}
 	u->cur_pos = !!(p.features & IORING_FEAT_RW_CUR_POS);
-	ret = io_uring_register_eventfd(&u->ring, c->efd);
-	if (ret < 0)
-		goto fail;
-	wire_timer_init(&u->flush, flush_fire);
+	u->room = p.cq_entries;
 	u->unsubmitted = 0;
 	u->inflight = 0;
+	u->backlog = NULL;
+	u->backlog_tail = &u->backlog;
+	wire_timer_init(&u->flush, flush_fire);
 	u->on = 1;
 	return 0;
-fail:
-	io_uring_queue_exit(&u->ring);
-	errno = -ret;
-	return -1;
 }
 
-void wire__uring_close(struct wio_ctx *c)
+void wio_uring_close(struct wio_ctx *c)
 {
 	struct wio_uring *u = &c->u;
 
@@ -153,12 +161,30 @@ void wire__uring_close(struct wio_ctx *c)
 	u->on = 0;
 }
 
+void wio_uring_forget(struct wio_ctx *c)
+{
+	if (!c->u.on)
+		return;
+	/* Unmaps this process's view of the rings and closes its fd: the
+	 * parent's ring is not touched (nothing is submitted or reaped). */
+	io_uring_queue_exit(&c->u.ring);
+	c->u.on = 0;
+}
+
 /* 1 if @r may go through @u's ring with libc's meaning. */
 static int accepts(const struct wio_uring *u, const struct wio_req *r)
 {
-	if (!(u->ops & (1u << r->op)))
+	if (!(u->ops & (1ull << r->op)))
 		return 0;
 	switch (r->op) {
+	case WIO_READ:
+	case WIO_WRITE:
+		/* A count of 0: read(2) still asks the file (EISDIR for a
+		 * directory), the ring answers 0. */
+		return u->cur_pos && r->len - 1 < INT_MAX;
+	case WIO_PREAD:
+	case WIO_PWRITE:
+		return r->off >= 0 && r->len - 1 < INT_MAX;
 	case WIO_READV:
 	case WIO_WRITEV:
 		return u->cur_pos && r->iovcnt > 0 && r->iovcnt <= IOV_MAX;
@@ -180,17 +206,24 @@ static int accepts(const struct wio_uring *u, const struct wio_req *r)
 		       (r->flags & (O_NONBLOCK | O_CREAT | O_TRUNC | __O_TMPFILE));
 	case WIO_STAT:
 	case WIO_LSTAT:
+	case WIO_FSTATAT:
+	case WIO_STATX:
 	case WIO_UNLINK:
+	case WIO_UNLINKAT:
 	case WIO_MKDIR:
+	case WIO_MKDIRAT:
+	case WIO_RMDIR:
 		return r->path != NULL;
 	case WIO_RENAME:
+	case WIO_RENAMEAT:
 		return r->path != NULL && r->path2 != NULL;
+	case WIO_SYNC_FILE_RANGE:
+		return r->off >= 0 && r->off2 >= 0 && r->off2 <= UINT_MAX;
 	default:
 		return 1;
 	}
 }
 
-/* The calls other than plain reads and writes. */
 static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 {
 	switch (r->op) {
@@ -199,6 +232,18 @@ static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 		break;
 	case WIO_CLOSE:
 		io_uring_prep_close(sqe, r->fd);
+		break;
+	case WIO_READ:
+		io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)-1);
+		break;
+	case WIO_WRITE:
+		io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)-1);
+		break;
+	case WIO_PREAD:
+		io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)r->off);
+		break;
+	case WIO_PWRITE:
+		io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (__u64)r->off);
 		break;
 	case WIO_READV:
 		io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt, (__u64)-1);
@@ -222,6 +267,12 @@ static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 		io_uring_prep_statx(sqe, AT_FDCWD, r->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
 				    r->stx);
 		break;
+	case WIO_FSTATAT:
+		io_uring_prep_statx(sqe, r->fd, r->path, r->flags, STATX_BASIC_STATS, r->stx);
+		break;
+	case WIO_STATX:
+		io_uring_prep_statx(sqe, r->fd, r->path, r->flags, r->mode, r->out);
+		break;
 	case WIO_FALLOCATE:
 		io_uring_prep_fallocate(sqe, r->fd, r->flags, r->off, r->off2);
 		break;
@@ -231,92 +282,108 @@ static void prep(struct io_uring_sqe *sqe, struct wio_req *r)
 	case WIO_FDATASYNC:
 		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
 		break;
+	case WIO_SYNC_FILE_RANGE:
+		io_uring_prep_sync_file_range(sqe, r->fd, (unsigned)r->off2, (__u64)r->off,
+					      r->flags);
+		break;
 	case WIO_UNLINK:
 		io_uring_prep_unlinkat(sqe, AT_FDCWD, r->path, 0);
+		break;
+	case WIO_UNLINKAT:
+		io_uring_prep_unlinkat(sqe, r->fd, r->path, r->flags);
+		break;
+	case WIO_RMDIR:
+		io_uring_prep_unlinkat(sqe, AT_FDCWD, r->path, AT_REMOVEDIR);
 		break;
 	case WIO_RENAME:
 		io_uring_prep_renameat(sqe, AT_FDCWD, r->path, AT_FDCWD, r->path2, 0);
 		break;
+	case WIO_RENAMEAT:
+		io_uring_prep_renameat(sqe, r->fd, r->path, r->fd2, r->path2, 0);
+		break;
 	case WIO_MKDIR:
 		io_uring_prep_mkdirat(sqe, AT_FDCWD, r->path, (mode_t)r->mode);
+		break;
+	case WIO_MKDIRAT:
+		io_uring_prep_mkdirat(sqe, r->fd, r->path, (mode_t)r->mode);
 		break;
 	}
 	io_uring_sqe_set_data(sqe, r);
 }
 
-/* A free SQE; a full SQ is submitted first. NULL if none can be had. */
-static struct io_uring_sqe *get_sqe(struct wio_ctx *c)
+/* Give @r to the pool instead of the ring; its caller performs it if the pool is closed. */
+static void to_pool(struct wio_ctx *c, struct wio_req *r)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->u.ring);
-
-	if (__builtin_expect(!sqe, 0)) {
-		wire__uring_flush(c);
-		sqe = io_uring_get_sqe(&c->u.ring);
+	r->ring = 0;
+	if (wio_pool_submit(c, r) != 0) {
+		wio_plain(r);
+		wio_complete(c, r);
 	}
-	return sqe;
 }
 
-/* Count @r as prepared; the first of a batch arms the flush. */
-static inline void queued(struct wio_uring *u)
+/*
+ * Prepare @r on the ring, which has room for it. The first SQE of a
+ * batch arms the flush; a full SQ is submitted first.
+ */
+static void prepare(struct wio_ctx *c, struct wio_req *r)
 {
+	struct wio_uring *u = &c->u;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (__builtin_expect(!sqe, 0)) {
+		/* Room is counted against the CQ (twice the SQ): a full SQ
+		 * only needs submitting. */
+		int n = sys_uring_submit(&u->ring);
+		if (n > 0) {
+			u->unsubmitted -= (unsigned)n;
+			u->inflight += (unsigned)n;
+			wire__fd_pending_add(n);
+		}
+		sqe = io_uring_get_sqe(&u->ring);
+	}
+	if (__builtin_expect(!sqe, 0)) {
+		to_pool(c, r); /* the kernel refused the submission */
+		return;
+	}
+	prep(sqe, r);
 	u->unsubmitted++;
 	if (!u->flush.armed)
 		wire_timer_start_at(&u->flush, 0);
 }
 
-int wire__uring_issue(struct wio_ctx *c, struct wio_req *r)
+int wio_uring_issue(struct wio_ctx *c, struct wio_req *r)
 {
 	struct wio_uring *u = &c->u;
-	struct io_uring_sqe *sqe;
-	__u64 off;
 
-	switch (r->op) {
-	/*
-	 * Plain reads and writes, the common case, fill the SQE here: one
-	 * test of the arguments and only the fields a read uses.
-	 */
-	case WIO_PREAD:
-	case WIO_PWRITE:
-		if (r->off < 0)
-			return 0;
-		off = (__u64)r->off;
-		break;
-	case WIO_READ:
-	case WIO_WRITE:
-		if (!u->cur_pos)
-			return 0;
-		off = (__u64)-1; /* the file position */
-		break;
-	default:
-		if (!accepts(u, r) || !(sqe = get_sqe(c)))
-			return 0;
-		prep(sqe, r);
-		queued(u);
+	if (!accepts(u, r))
+		return 0;
+	r->ring = 1;
+	if (u->unsubmitted + u->inflight >= u->room || u->backlog) {
+		/* Full: wait for room, behind the calls already waiting. */
+		r->next = NULL;
+		*u->backlog_tail = r;
+		u->backlog_tail = &r->next;
 		return 1;
 	}
-	/* A count of 0: read(2) still asks the file (EISDIR for a directory),
-	 * the ring answers 0. */
-	if (r->len - 1 >= INT_MAX || !(u->ops & (1u << r->op)) || !(sqe = get_sqe(c)))
-		return 0;
-	sqe->opcode = (__u8)ring_op[r->op];
-	sqe->flags = 0;
-	sqe->ioprio = 0;
-	sqe->fd = r->fd;
-	sqe->off = off;
-	sqe->addr = (__u64)(uintptr_t)r->buf;
-	sqe->len = (__u32)r->len;
-	sqe->rw_flags = 0;
-	sqe->user_data = (__u64)(uintptr_t)r;
-	sqe->buf_index = 0;
-	sqe->personality = 0;
-	sqe->file_index = 0;
-	sqe->addr3 = 0;
-	sqe->__pad2[0] = 0;
-	queued(u);
+	prepare(c, r);
 	return 1;
 }
 
-void wire__uring_flush(struct wio_ctx *c)
+/* Prepare backlogged calls while there is room. */
+static void admit(struct wio_ctx *c)
+{
+	struct wio_uring *u = &c->u;
+
+	while (u->backlog && u->unsubmitted + u->inflight < u->room) {
+		struct wio_req *r = u->backlog;
+		u->backlog = r->next;
+		if (!u->backlog)
+			u->backlog_tail = &u->backlog;
+		prepare(c, r);
+	}
+}
+
+void wio_uring_flush(struct wio_ctx *c)
 {
 	struct wio_uring *u = &c->u;
 
@@ -337,7 +404,7 @@ void wire__uring_flush(struct wio_ctx *c)
 			wire_timer_start_at(&u->flush, when);
 		}
 	}
-	wire__uring_reap(c);
+	wio_uring_reap(c);
 }
 
 #ifdef WIRE_VALGRIND
@@ -360,56 +427,69 @@ static void mark_defined(struct wio_req *r, long n)
 	case WIO_FSTAT:
 	case WIO_STAT:
 	case WIO_LSTAT:
+	case WIO_FSTATAT:
 		VALGRIND_MAKE_MEM_DEFINED(r->stx, sizeof(*r->stx));
+		break;
+	case WIO_STATX:
+		VALGRIND_MAKE_MEM_DEFINED(r->out, sizeof(struct statx));
 		break;
 	}
 }
-#endif
-
-void wire__uring_reap(struct wio_ctx *c)
+#else
+static inline void mark_defined(struct wio_req *r, long n)
 {
-	struct wio_uring *u = &c->u;
-	struct io_uring_cq *cq = &u->ring.cq;
-	unsigned head = *cq->khead, mask = cq->ring_mask;
-	/* Acquire: the CQEs up to @tail are written. */
-	unsigned tail = io_uring_smp_load_acquire(cq->ktail);
-	unsigned n = tail - head;
-
-	if (!n)
-		return;
-	/*
-	 * Every wire is resumed in this one pass; the wires then run one
-	 * after the other without the scheduler in between. The head is
-	 * released before any wire runs, so an SQ-full flush from a wire
-	 * sees free CQ room.
-	 */
-	do {
-		const struct io_uring_cqe *cqe = &cq->cqes[head & mask];
-		struct wio_req *r = (struct wio_req *)(uintptr_t)cqe->user_data;
-		int res = cqe->res;
-
-		if (__builtin_expect(res == -EINVAL || res == -EOPNOTSUPP, 0)) {
-			wire__io_resubmit(c, r);
-			continue;
-		}
-		r->ret = res < 0 ? -1 : res;
-		r->err = res < 0 ? -res : 0;
-#ifdef WIRE_VALGRIND
-		if (res >= 0)
-			mark_defined(r, res);
+	(void)r;
+	(void)n;
+}
 #endif
-		wire__io_complete(c, r);
-	} while (++head != tail);
-	io_uring_smp_store_release(cq->khead, tail);
-	u->inflight -= n;
-	wire__fd_pending_add(-(int)n);
+
+/* Complete @r from its CQE's result @res. */
+static void complete_one(struct wio_ctx *c, struct wio_req *r, int res)
+{
+	if (__builtin_expect(res == -EINVAL || res == -EOPNOTSUPP, 0)) {
+		to_pool(c, r); /* nothing was done: the pool gives libc's answer */
+		return;
+	}
+	r->ret = res < 0 ? -1 : res;
+	r->err = res < 0 ? -res : 0;
+	if (res >= 0)
+		mark_defined(r, res);
+	wio_complete(c, r);
 }
 
-void wire__uring_stat_finish(struct wio_req *r)
+void wio_uring_reap(struct wio_ctx *c)
 {
-	const struct statx *x = r->stx;
-	struct stat *st = r->st;
+	struct wio_uring *u = &c->u;
+	struct io_uring_cqe *cqes[REAP_BATCH];
+	unsigned n, total = 0;
 
+	if (!u->on)
+		return;
+	/*
+	 * Every wire is resumed in this pass; they run one after the other
+	 * without the scheduler in between. Each batch is released before
+	 * the next is taken, and liburing flushes a kernel overflow list
+	 * when it finds the queue empty.
+	 */
+	while ((n = io_uring_peek_batch_cqe(&u->ring, cqes, REAP_BATCH)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct wio_req *r = io_uring_cqe_get_data(cqes[i]);
+			int res = cqes[i]->res;
+			complete_one(c, r, res);
+		}
+		io_uring_cq_advance(&u->ring, n);
+		total += n;
+	}
+	if (!total)
+		return;
+	u->inflight -= total;
+	wire__fd_pending_add(-(int)total);
+	admit(c);
+}
+
+/* statx to stat. */
+static void stat_from_statx(struct stat *st, const struct statx *x)
+{
 	memset(st, 0, sizeof(*st));
 	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
 	st->st_ino = x->stx_ino;
@@ -429,7 +509,16 @@ void wire__uring_stat_finish(struct wio_req *r)
 	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
 }
 
-#else
-/* Built without liburing: the thread pool does everything. */
-typedef int wire_io_uring_unused;
-#endif
+void wio_uring_finish(struct wio_req *r)
+{
+	if (!r->ring || r->ret != 0)
+		return;
+	switch (r->op) {
+	case WIO_FSTAT:
+	case WIO_STAT:
+	case WIO_LSTAT:
+	case WIO_FSTATAT:
+		stat_from_statx(r->out, r->stx);
+		break;
+	}
+}

@@ -17,55 +17,6 @@ enum { DIR_READ, DIR_WRITE };
 /* net->flags: the last read was short, so the next one waits first. */
 #define NET_WAIT_FIRST 1u
 
-static inline int sys_fcntl(int fd, int cmd, int arg)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_FCNTL))
-		return -1;
-	return fcntl(fd, cmd, arg);
-}
-
-static inline ssize_t sys_read(int fd, void *buf, size_t len)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_READ))
-		return -1;
-	return read(fd, buf, len);
-}
-
-static inline ssize_t sys_send(int fd, const void *buf, size_t len)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_WRITE))
-		return -1;
-	return send(fd, buf, len, MSG_NOSIGNAL);
-}
-
-static inline int sys_socket(int domain, int type, int proto)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_SOCKET))
-		return -1;
-	return socket(domain, type, proto);
-}
-
-static inline int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_CONNECT))
-		return -1;
-	return connect(fd, addr, len);
-}
-
-static inline int sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_ACCEPT))
-		return -1;
-	return accept4(fd, addr, len, flags);
-}
-
-static inline int sys_close(int fd)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_CLOSE))
-		return -1;
-	return close(fd);
-}
-
 int wire_net_init(wire_net_t *net, int fd)
 {
 	int fl = sys_fcntl(fd, F_GETFL, 0);

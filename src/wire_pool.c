@@ -72,8 +72,7 @@ int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 		return init_failed(pool, EINVAL);
 	if (!entries) {
 		/* The seed: the pool provides the memory when the caller does not. */
-		owned = entries = WIRE_SYS_FAULT(WIRE_SYS_CALLOC) ? NULL
-								  : calloc(size, sizeof(*entries));
+		owned = entries = sys_calloc(size, sizeof(*entries));
 		if (!entries)
 			return init_failed(pool, ENOMEM);
 	}

@@ -24,48 +24,6 @@
 static size_t page_size;
 static __thread void *own_altstack;
 
-static inline void *sys_mmap(size_t len, int prot, int flags)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_MMAP))
-		return MAP_FAILED;
-	return mmap(NULL, len, prot, flags, -1, 0);
-}
-
-static inline int sys_mprotect(void *addr, size_t len, int prot)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_MPROTECT))
-		return -1;
-	return mprotect(addr, len, prot);
-}
-
-static inline int sys_munmap(void *addr, size_t len)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_MUNMAP))
-		return -1;
-	return munmap(addr, len);
-}
-
-static inline int sys_sigaltstack(const stack_t *ss, stack_t *old)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_SIGALTSTACK))
-		return -1;
-	return sigaltstack(ss, old);
-}
-
-static inline int sys_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_SIGACTION))
-		return -1;
-	return sigaction(sig, sa, old);
-}
-
-static inline ssize_t sys_write(int fd, const void *buf, size_t len)
-{
-	if (WIRE_SYS_FAULT(WIRE_SYS_WRITE))
-		return -1;
-	return write(fd, buf, len);
-}
-
 static size_t get_page_size(void)
 {
 	size_t ps = __atomic_load_n(&page_size, __ATOMIC_RELAXED);

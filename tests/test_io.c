@@ -1160,20 +1160,13 @@ static void inline_off_body(void *arg)
 
 static void inline_test(const char *backend)
 {
-	/* Without sharing: a read with another wire ready is batched or tried. */
-	setenv("WIRE_IO_SHARE", "0", 1);
+	/* A read with another wire ready is batched (uring) or tried. */
 	start(backend);
-	unsetenv("WIRE_IO_SHARE");
 	make_data_file();
 	need_nowait();
 	other_ran = 0;
 	run_wire(inline_body, (void *)backend);
 	wire_io_shutdown();
-	setenv("WIRE_IO_SHARE", "on", 1);
-	errno = 0;
-	CHECK_EQ(wire_io_init_backend(2, backend), -1);
-	CHECK_EQ(errno, EINVAL);
-	unsetenv("WIRE_IO_SHARE");
 
 	/* WIRE_IO_INLINE=0: every read handed off. */
 	setenv("WIRE_IO_INLINE", "0", 1);
@@ -1478,296 +1471,10 @@ TEST(fifo_read_once_or_parked_uring)
 	fifo_inline_test("uring", 1);
 }
 
-/* ------------------------------------------------------------------ */
-/* Reads shared with a worker while other wires run.                   */
-
 /*
- * pread() as the library's workers see it in this program: the real
- * system call, counted in hook_preads (and preadv), except that with hook_hold set the
- * first pread of hook_hold_fd signals hook_held and waits until hook_hold
- * is cleared (a worker busy with a slow read).
- */
-static _Atomic int hook_hold, hook_held, hook_preads;
-static int hook_hold_fd = -1;
-
-ssize_t pread(int fd, void *buf, size_t n, off_t off)
-{
-	if (fd == hook_hold_fd && atomic_load(&hook_hold) && !atomic_exchange(&hook_held, 1))
-		while (atomic_load(&hook_hold))
-			usleep(100);
-	atomic_fetch_add(&hook_preads, 1);
-	return syscall(SYS_pread64, fd, buf, n, (long)off);
-}
-
-ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t off)
-{
-	atomic_fetch_add(&hook_preads, 1);
-	return syscall(SYS_preadv, fd, iov, iovcnt, (long)off,
-		       (long)((unsigned long long)off >> 32));
-}
-
-/* CPUs this process may use: sharing needs two. */
-static void need_two_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) < 2)
-		test_skip("reads are shared only with two CPUs or more");
-}
-
-static unsigned long mark_shares, mark_reclaims;
-
-static void mark_share(void)
-{
-	mark();
-	mark_shares = wire__io_shares();
-	mark_reclaims = wire__io_reclaims();
-}
-
-/* Expect since the marks: @tries inline tries, @shares shared reads, @reclaims taken back. */
-#define CHECK_SHARED(tries, shares, reclaims)                                                      \
-	do {                                                                                       \
-		CHECK_EQ(hook_tries - mark_tries, tries);                                          \
-		CHECK_EQ(wire__io_handoffs() - mark_handoffs, 0);                                  \
-		CHECK_EQ(wire__io_shares() - mark_shares, shares);                                 \
-		CHECK_EQ(wire__io_reclaims() - mark_reclaims, reclaims);                           \
-		mark_share();                                                                      \
-	} while (0)
-
-static void share_test_start(const char *backend)
-{
-	start(backend);
-	make_data_file();
-	need_nowait();
-	need_two_cpus();
-	/* Wake a sleeping worker for every read that can be shared. */
-	wire__io_share_gap(0);
-}
-
-static void share_test_finish(void)
-{
-	wire__io_share_gap(1000000);
-	close(data_fd);
-	finish();
-}
-
-static int other_waited;
-
-/*
- * Ready until a worker has called pread (blocking this thread meanwhile),
- * so that the read shared meanwhile is not taken back for want of other
- * work: it is the worker's.
- */
-static void waiting_wire(void *arg)
-{
-	int64_t end = test_now_ms() + 5000 * test_time_scale();
-	int n = (int)(long)arg;
-
-	while (atomic_load(&hook_preads) == n && test_now_ms() < end)
-		usleep(100);
-	CHECK(atomic_load(&hook_preads) > n);
-	other_waited++;
-}
-
-/* Make a wire ready to run, so that the next read is shared. */
-static void ready_other(void)
-{
-	static char s[STACK];
-	static wire_t w;
-
-	CHECK(wire_init(&w, "other", waiting_wire, (void *)(long)atomic_load(&hook_preads), s,
-			STACK) != NULL);
-}
-
-/*
- * With another wire ready a worker performs the read: libc's result and
- * errno, whatever the kind of file and error.
- */
-static void shared_errno_body(void *arg)
-{
-	char buf[4096], a[1000], b[3096], path[300];
-	struct iovec iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
-	int p[2], dfd;
-
-	(void)arg;
-	mark_share();
-	ready_other();
-	memset(buf, 0, sizeof(buf));
-	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), 3000), sizeof(buf));
-	CHECK(memcmp(buf, data + 3000, sizeof(buf)) == 0);
-	CHECK_SHARED(0, 1, 0);
-	ready_other();
-	CHECK_EQ(wio_preadv(data_fd, iov, 2, 100), 4096);
-	CHECK(memcmp(a, data + 100, 1000) == 0 && memcmp(b, data + 1100, 3096) == 0);
-	CHECK_SHARED(0, 1, 0);
-	/* The end of the file: the short count, then 0. */
-	ready_other();
-	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), DATA_SIZE - 10), 10);
-	CHECK(memcmp(buf, data + DATA_SIZE - 10, 10) == 0);
-	ready_other();
-	CHECK_EQ(wio_pread(data_fd, buf, sizeof(buf), DATA_SIZE), 0);
-	CHECK_SHARED(0, 2, 0);
-	/* Errors, each as pread gives it. */
-	ready_other();
-	errno = 0;
-	CHECK_EQ(wio_pread(-1, buf, 10, 0), -1);
-	CHECK_EQ(errno, EBADF);
-	ready_other();
-	errno = 0;
-	CHECK_EQ(wio_pread(data_fd, buf, 10, -1), -1);
-	CHECK_EQ(errno, EINVAL);
-	CHECK_EQ(pipe(p), 0);
-	ready_other();
-	errno = 0;
-	CHECK_EQ(wio_pread(p[0], buf, 10, 0), -1);
-	CHECK_EQ(errno, ESPIPE);
-	close(p[0]);
-	close(p[1]);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	CHECK(dfd >= 0);
-	ready_other();
-	errno = 0;
-	CHECK_EQ(wio_pread(dfd, buf, 10, 0), -1);
-	CHECK_EQ(errno, EISDIR);
-	close(dfd);
-	path_in_dir(path, sizeof(path), "data");
-	dfd = open(path, O_WRONLY);
-	CHECK(dfd >= 0);
-	ready_other();
-	errno = 0;
-	CHECK_EQ(wio_pread(dfd, buf, 10, 0), -1);
-	CHECK_EQ(errno, EBADF);
-	close(dfd);
-	CHECK_SHARED(0, 5, 0);
-	/* No other wire ready: tried inline. */
-	wire_yield();
-	CHECK_EQ(wio_pread(data_fd, buf, 100, 50), 100);
-	CHECK(memcmp(buf, data + 50, 100) == 0);
-	CHECK_SHARED(1, 0, 0);
-}
-
-static void shared_errno_test(const char *backend)
-{
-	share_test_start(backend);
-	other_waited = 0;
-	run_wire(shared_errno_body, NULL);
-	CHECK_EQ(other_waited, 9);
-	share_test_finish();
-}
-
-TEST(shared_reads_like_libc_threads)
-{
-	shared_errno_test("threads");
-}
-
-TEST(shared_reads_like_libc_uring)
-{
-	shared_errno_test("uring");
-}
-
-/*
- * A shared read no worker has taken (the one worker is busy) is taken
- * back once no other wire is ready, and tried inline; a shutdown meanwhile
- * waits for both reads.
- */
-static char held_buf[4096], back_buf[4096];
-static int back_read, back_shutdown;
-
-static void held_reader(void *arg)
-{
-	(void)arg;
-	/* The other wires are ready: shared, and held in the worker. */
-	CHECK_EQ(wio_pread(data_fd, held_buf, sizeof(held_buf), 1000), sizeof(held_buf));
-	CHECK(memcmp(held_buf, data + 1000, sizeof(held_buf)) == 0);
-	CHECK_EQ(back_read, 1);
-}
-
-static void shutdown_wire(void *arg)
-{
-	(void)arg;
-	if (back_shutdown)
-		wire_io_shutdown();
-}
-
-static void back_reader(void *arg)
-{
-	int64_t end = test_now_ms() + 5000 * test_time_scale();
-
-	(void)arg;
-	/* Until the worker holds the first read (blocking this thread). */
-	while (!atomic_load(&hook_held) && test_now_ms() < end)
-		usleep(100);
-	CHECK(atomic_load(&hook_held));
-	mark_share();
-	/* The shutdown wire is ready: shared, but no worker can take it. */
-	CHECK_EQ(wio_pread(data_fd, back_buf, sizeof(back_buf), 6000), DATA_SIZE - 6000);
-	CHECK(memcmp(back_buf, data + 6000, DATA_SIZE - 6000) == 0);
-	/* Taken back and read inline. */
-	CHECK_SHARED(1, 1, 1);
-	back_read = 1;
-	atomic_store(&hook_hold, 0);
-}
-
-static void taken_back_test(const char *backend, int with_shutdown)
-{
-	static char s1[STACK], s2[STACK], s3[STACK];
-	static wire_t w1, w2, w3;
-	unsigned long shares0;
-
-	share_test_start(backend);
-	/* One worker. */
-	wire_io_shutdown();
-	CHECK_EQ(wire_io_init_backend(1, backend), 0);
-	wire__io_share_gap(0);
-	hook_hold_fd = data_fd;
-	atomic_store(&hook_held, 0);
-	atomic_store(&hook_hold, 1);
-	back_read = 0;
-	back_shutdown = with_shutdown;
-	shares0 = wire__io_shares();
-	wire_init(&w1, "held", held_reader, NULL, s1, STACK);
-	wire_init(&w2, "back", back_reader, NULL, s2, STACK);
-	wire_init(&w3, "shutdown", shutdown_wire, NULL, s3, STACK);
-	wire_thread_run();
-	CHECK_EQ(w1.state, WIRE_DONE);
-	CHECK_EQ(w2.state, WIRE_DONE);
-	CHECK_EQ(w3.state, WIRE_DONE);
-	CHECK_EQ(back_read, 1);
-	hook_hold_fd = -1;
-	if (with_shutdown) {
-		CHECK_STR_EQ(wire_io_backend(), "none");
-		CHECK_EQ(wire_thread_get()->poller->pending, 0);
-		CHECK_EQ(wire_io_init_backend(1, backend), 0);
-	} else {
-		CHECK_EQ(wire__io_shares() - shares0, 2);
-	}
-	share_test_finish();
-}
-
-TEST(shared_read_taken_back_threads)
-{
-	taken_back_test("threads", 0);
-}
-
-TEST(shared_read_taken_back_uring)
-{
-	taken_back_test("uring", 0);
-}
-
-TEST(shutdown_with_shared_reads_queued_threads)
-{
-	taken_back_test("threads", 1);
-}
-
-TEST(shutdown_with_shared_reads_queued_uring)
-{
-	taken_back_test("uring", 1);
-}
-
-/*
- * Many wires reading cached and uncached ranges at once, shared with the
- * workers or tried inline: every byte right. Then, with nothing to do,
- * the workers stop polling: the process takes next to no CPU time.
+ * Many wires reading cached and uncached ranges at once, tried inline or
+ * handed off: every byte right. Then, with nothing to do, the workers
+ * sleep: the process takes next to no CPU time.
  */
 #define MIX_SIZE  (1 << 20)
 #define MIX_WIRES 16
@@ -1826,10 +1533,9 @@ static void mix_test(const char *backend)
 	static char stacks[MIX_WIRES][STACK];
 	static wire_t w[MIX_WIRES];
 	char path[300];
-	unsigned long shares0;
 	double cpu0;
 
-	share_test_start(backend);
+	start(backend);
 	mix_data = malloc(MIX_SIZE);
 	CHECK(mix_data != NULL);
 	fill_pattern(mix_data, MIX_SIZE, 11);
@@ -1841,30 +1547,28 @@ static void mix_test(const char *backend)
 	CHECK_EQ(fdatasync(mix_fd), 0);
 	CHECK_EQ(posix_fadvise(mix_fd, MIX_SIZE / 2, MIX_SIZE / 2, POSIX_FADV_DONTNEED), 0);
 	mix_bytes = 0;
-	shares0 = wire__io_shares();
 	for (int i = 0; i < MIX_WIRES; i++)
 		wire_init(&w[i], "mix", mix_reader, (void *)(long)i, stacks[i], STACK);
 	wire_thread_run();
 	for (int i = 0; i < MIX_WIRES; i++)
 		CHECK_EQ(w[i].state, WIRE_DONE);
 	CHECK(mix_bytes > 0);
-	CHECK(wire__io_shares() - shares0 > 0);
-	/* Idle: the workers poll for a bounded time, then sleep. */
+	/* Idle: the workers sleep. */
 	usleep(20000);
 	cpu0 = cpu_seconds();
 	usleep(200000);
 	CHECK(cpu_seconds() - cpu0 < 0.05);
 	close(mix_fd);
 	free(mix_data);
-	share_test_finish();
+	finish();
 }
 
-TEST(shared_and_inline_reads_mixed_threads)
+TEST(inline_and_handed_off_reads_mixed_threads)
 {
 	mix_test("threads");
 }
 
-TEST(shared_and_inline_reads_mixed_uring)
+TEST(inline_and_handed_off_reads_mixed_uring)
 {
 	mix_test("uring");
 }
