@@ -51,12 +51,16 @@ tsan:
 	$(CMAKE) --build build/tsan -j$(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
 
-# The seeded stress program (tests/stress/wire_stress.c) and the readiness
-# model (tests/test_readiness.c) for WIRE_STRESS_SECONDS each, on fresh
-# seeds; WIRE_STRESS_SEED=N or WIRE_READINESS_SEED=N replays a seed printed.
+# The seeded stress program (tests/stress/wire_stress.c), the readiness
+# model (tests/test_readiness.c) and the wio stress with shutdown cycling
+# (tests/test_io_limits.c, each backend for half the time), on fresh seeds
+# for WIRE_STRESS_SECONDS each; WIRE_STRESS_SEED=N, WIRE_READINESS_SEED=N or
+# WIRE_IO_STRESS_SEED=N replays a seed printed.
 stress: build
 	WIRE_STRESS_SECONDS=$(WIRE_STRESS_SECONDS) build/default/wire_stress
 	WIRE_READINESS_SECONDS=$(WIRE_STRESS_SECONDS) build/default/test_readiness model_fixed_seeds
+	WIRE_IO_STRESS_SECONDS=$$(( $(WIRE_STRESS_SECONDS) / 2 )) build/default/test_io_limits io_stress_shutdown_cycling_threads
+	WIRE_IO_STRESS_SECONDS=$$(( $(WIRE_STRESS_SECONDS) / 2 )) build/default/test_io_limits io_stress_shutdown_cycling_uring
 
 # The suite built with clang (the CMake warning set is kept clean for both).
 clang:

@@ -91,6 +91,23 @@ int test_time_scale(void);
 /* 1 when running under valgrind. */
 int test_under_valgrind(void);
 
+/* 1 in a ThreadSanitizer build (it caps threads and fibers at 8128, and
+ * starts no thread in a child of a multi-threaded fork). */
+static inline int test_under_tsan(void)
+{
+#if defined(__SANITIZE_THREAD__)
+	return 1;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	return 1;
+#else
+	return 0;
+#endif
+#else
+	return 0;
+#endif
+}
+
 /* Stack size tests should give wires that call into libc or the checks. */
 unsigned test_stack_size(void);
 

@@ -391,6 +391,59 @@ TEST(serve_pipelined_and_files)
 	finish_httpd();
 }
 
+/*
+ * A FIFO under the document root: opening it must not wait for a writer
+ * (that held a worker each, and three requests stalled every file
+ * request). It gets an error at once; files are still served.
+ */
+static void body_fifo(void)
+{
+	wire_net_t n;
+	struct resp rs;
+	int64_t t0 = test_now_ms();
+
+	tc_connect(&n);
+	rd_init(&n);
+	for (int i = 0; i < 3; i++) {
+		TC_SEND(&n, "GET /fifo HTTP/1.1\r\nHost: t\r\n\r\n");
+		read_response(&rs);
+		CHECK_EQ(rs.status, 404);
+	}
+	TC_SEND(&n, "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	read_response(&rs);
+	CHECK_EQ(rs.status, 200);
+	CHECK(memcmp(rs.body, "file a\n", 7) == 0);
+	CHECK_RANGE(test_now_ms() - t0, 0, 2000 * test_time_scale());
+	wire_net_close(&n);
+}
+
+static void fifo_test(const char *backend)
+{
+	char path[128];
+
+	start_httpd(16, 5000);
+	snprintf(path, sizeof(path), "%s/fifo", docroot);
+	CHECK_EQ(mkfifo(path, 0644), 0);
+	if (wire_io_init_backend(1, backend) != 0) {
+		CHECK_EQ(errno, ENOSYS);
+		finish_httpd();
+		test_skip("io_uring backend unavailable");
+	}
+	tc_run(&h.srv, body_fifo);
+	wire_io_shutdown();
+	finish_httpd();
+}
+
+TEST(serve_fifo_in_docroot_threads)
+{
+	fifo_test("threads");
+}
+
+TEST(serve_fifo_in_docroot_uring)
+{
+	fifo_test("uring");
+}
+
 static void body_partial(void)
 {
 	static const char req[] = "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n";

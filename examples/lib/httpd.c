@@ -196,7 +196,10 @@ static int map_path(struct httpd *h, const char *t, size_t tl, char *out, size_t
 static void serve_file(struct hconn *hc, const char *path, int head_only, int close, int ka10)
 {
 	struct stat st;
-	int fd = wio_open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a device under the document root
+	 * must not wait (for a writer, a carrier ...), holding a worker;
+	 * only regular files are served, and they read as usual. */
+	int fd = wio_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	off_t off = 0, size;
 
 	if (fd < 0) {
