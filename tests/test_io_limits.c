@@ -504,3 +504,72 @@ TEST(fork_child_must_init_again_uring)
 {
 	fork_test("uring");
 }
+
+/* ------------------------------------------------------------------ */
+/* A shutdown outside any wire (a timer callback) while calls are out.  */
+
+static int drain_pipe[2], drain_got;
+static int64_t drain_ms;
+
+static void drain_reader(void *arg)
+{
+	char c = 0;
+
+	(void)arg;
+	CHECK_EQ(wio_read(drain_pipe[0], &c, 1), 1);
+	drain_got = c;
+}
+
+/* Blocks the scheduler thread until the read is back: its poll fails once. */
+static void drain_timer(wire_timer_t *t)
+{
+	int64_t t0 = test_now_ms();
+
+	(void)t;
+	wire__fault_set(WIRE_SYS_POLL, 1, EINTR);
+	wire_io_shutdown();
+	drain_ms = test_now_ms() - t0;
+	CHECK_EQ(wire__fault_armed, 0); /* the poll failed, and was made again */
+	CHECK_STR_EQ(wire_io_backend(), "none");
+}
+
+static void *drain_writer(void *arg)
+{
+	(void)arg;
+	usleep(40000);
+	CHECK_EQ(write(drain_pipe[1], "d", 1), 1);
+	return NULL;
+}
+
+static void drain_test(const char *backend)
+{
+	static char stack[STACK];
+	static wire_t w;
+	wire_timer_t t;
+	pthread_t writer;
+
+	start(backend);
+	CHECK_EQ(pipe2(drain_pipe, O_CLOEXEC), 0);
+	CHECK(wire_init(&w, "reader", drain_reader, NULL, stack, STACK));
+	wire_timer_init(&t, drain_timer);
+	wire_timer_start_at(&t, wire_now_ns() + 10 * 1000000LL);
+	CHECK_EQ(pthread_create(&writer, NULL, drain_writer, NULL), 0);
+	wire_thread_run();
+	CHECK_EQ(pthread_join(writer, NULL), 0);
+	CHECK_EQ(drain_got, 'd');
+	CHECK(drain_ms >= 20);
+	CHECK_EQ(w.state, WIRE_DONE);
+	close(drain_pipe[0]);
+	close(drain_pipe[1]);
+	remove_dir();
+}
+
+TEST(shutdown_from_a_timer_waits_for_calls_threads)
+{
+	drain_test("threads");
+}
+
+TEST(shutdown_from_a_timer_waits_for_calls_uring)
+{
+	drain_test("uring");
+}
