@@ -122,6 +122,13 @@ int64_t test_now_ms(void);
 int test_run_child(void (*fn)(void *), void *arg, char *err, size_t cap);
 
 /*
+ * The exit code of a child's wait @status; fails the test (naming the
+ * signal) when the child did not exit normally: a crash is no success.
+ */
+int test_exit_code_at(const char *file, int line, int status);
+#define test_exit_code(status) test_exit_code_at(__FILE__, __LINE__, (status))
+
+/*
  * Run @fn(NULL) in a child and check that it aborts (SIGABRT) with @msg in
  * what it printed on stderr.
  */

@@ -1,4 +1,6 @@
 /* Tests of the fd layer (wire_fd.h): readiness on epoll, sleeps, close, fork. */
+// TEST_LABELS: threads
+// TEST_CPU: sleep_duration_window busy_poll_spins_then_blocks busy_poll_never_delays_a_timer busy_poll_window_adapts
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -825,10 +827,17 @@ TEST(run_returns_once_nothing_remains)
 /* An fd and a timeout in one wait list, both outcomes; the loser is
  * unchained, and a dropped fd wait stops counting as pending. */
 static int chained_result;
+static int64_t timeout_ms;
+static wire_t *waiter_wire;
+
+static int wires_state_of_waiter(void)
+{
+	return waiter_wire->state;
+}
 
 static void fd_or_timeout(void *arg)
 {
-	int write_at = (int)(long)arg;
+	int write_it = (int)(long)arg;
 	wire_timeout_t t;
 	wire_wait_list_t wl;
 	wire_wait_t *fw, *first;
@@ -837,7 +846,7 @@ static void fd_or_timeout(void *arg)
 	CHECK_EQ(wire_fd_mode_read(&rstate), 0);
 	CHECK_EQ(read(pfd[0], &c, 1), -1);
 	wire_timeout_init(&t);
-	CHECK_EQ(wire_timeout_reset(&t, 40 * test_time_scale()), 0);
+	CHECK_EQ(wire_timeout_reset(&t, (int)timeout_ms), 0);
 	wire_wait_list_init(&wl);
 	fw = wire_fd_wait_list_chain(&wl, &rstate);
 	CHECK(fw != NULL);
@@ -847,37 +856,40 @@ static void fd_or_timeout(void *arg)
 	wire_wait_unchain(fw);
 	wire_wait_unchain(wire_timeout_wait_get(&t));
 	chained_result = first == fw ? 1 : 2;
-	if (write_at) {
+	if (write_it) {
 		CHECK_EQ(read(pfd[0], &c, 1), 1);
 		CHECK_EQ(wire_timeout_stop(&t), 1);
 	}
 }
 
-static void write_later(void *arg)
+/* Writes once the waiter is parked in its list: no race with the timeout. */
+static void write_when_parked(void *arg)
 {
-	wire_fd_wait_msec((int)(long)arg);
+	(void)arg;
+	CHECK_EQ(wires_state_of_waiter(), WIRE_SUSPENDED);
 	CHECK_EQ(write(pfd[1], "l", 1), 1);
 }
 
-static void run_fd_or_timeout(int write_at)
+static void run_fd_or_timeout(int write_it)
 {
 	setup();
 	nonblocking_pipe(pfd);
 	wire_fd_mode_init(&rstate, pfd[0]);
-	spawn("waiter", fd_or_timeout, (void *)(long)write_at);
-	if (write_at)
-		spawn("writer", write_later, (void *)(long)write_at);
+	waiter_wire = spawn("waiter", fd_or_timeout, (void *)(long)write_it);
+	if (write_it)
+		spawn("writer", write_when_parked, NULL);
 }
 
 TEST(fd_and_timeout_in_one_list_fd_wins)
 {
 	int64_t t0;
 
-	run_fd_or_timeout(10);
+	timeout_ms = 10000 * test_time_scale(); /* far away */
+	run_fd_or_timeout(1);
 	t0 = test_now_ms();
 	wire_thread_run();
 	CHECK_EQ(chained_result, 1);
-	CHECK_RANGE(test_now_ms() - t0, 10, 35 * test_time_scale());
+	CHECK_RANGE(test_now_ms() - t0, 0, timeout_ms / 2);
 	CHECK_EQ(thread.poller->pending, 0);
 }
 
@@ -885,12 +897,13 @@ TEST(fd_and_timeout_in_one_list_timeout_wins)
 {
 	int64_t t0;
 
+	timeout_ms = 40;
 	run_fd_or_timeout(0);
 	t0 = test_now_ms();
 	/* Returns once the timeout fired: the unchained fd wait no longer counts. */
 	wire_thread_run();
 	CHECK_EQ(chained_result, 2);
-	CHECK_RANGE(test_now_ms() - t0, 40 * test_time_scale(), 240 * test_time_scale());
+	CHECK_RANGE(test_now_ms() - t0, 40, 40 + 200 * test_time_scale());
 	CHECK_EQ(thread.poller->pending, 0);
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
@@ -1421,12 +1434,12 @@ TEST(busy_poll_bad_input)
 	CHECK_EQ(wire_fd_set_busy_poll(0), 0);
 	CHECK_EQ(wire_fd_busy_poll(), 0);
 	/* The environment variable, read by wire_fd_init(). */
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"50", err, sizeof(err))), 0);
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"", err, sizeof(err))), 0);
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"1000000", err, sizeof(err))),
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"50", err, sizeof(err))), 0);
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"", err, sizeof(err))), 0);
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"1000000", err, sizeof(err))),
 		 0);
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"1000001", err, sizeof(err))),
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"1000001", err, sizeof(err))),
 		 1);
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"-5", err, sizeof(err))), 1);
-	CHECK_EQ(WEXITSTATUS(test_run_child(busy_env_child, (char *)"50us", err, sizeof(err))), 1);
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"-5", err, sizeof(err))), 1);
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"50us", err, sizeof(err))), 1);
 }

@@ -1,4 +1,5 @@
 /* Tests of the wire_httpd example: its request parser, then the server. */
+// TEST_LABELS: threads
 #include <errno.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /* Tests of wire_io (wire_io.h): every behaviour against both backends. */
 // TEST_LABELS: threads
+// TEST_CPU: inline_and_handed_off_reads_mixed_threads inline_and_handed_off_reads_mixed_uring
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -860,12 +861,8 @@ TEST(submit_failure_retried_uring)
 /* ------------------------------------------------------------------ */
 /* Reads tried inline (preadv2 with RWF_NOWAIT) before a hand-off.     */
 
-/* Calls the calling thread handed to a backend (src/wire_io.c). */
+/* Calls the calling thread handed to a backend (src/wire_io_chan.c). */
 WIRE_INTERNAL unsigned long wire__io_handoffs(void);
-/* Reads shared with a worker, and those taken back to be tried inline. */
-WIRE_INTERNAL unsigned long wire__io_shares(void);
-WIRE_INTERNAL unsigned long wire__io_reclaims(void);
-WIRE_INTERNAL void wire__io_share_gap(int64_t ns);
 
 /*
  * preadv2() as the library sees it in this program: the real system call,

@@ -260,7 +260,7 @@ static void net_and_process_calls(void)
 	HANDED_OFF(got = wio_waitpid(pid, &status, 0));
 	CHECK_EQ(got, pid);
 	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 7);
+	CHECK_EQ(test_exit_code(status), 7);
 	FAILS(wio_waitpid(pid, &status, 0), ECHILD);
 }
 

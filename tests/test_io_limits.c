@@ -510,12 +510,14 @@ TEST(fork_child_must_init_again_uring)
 
 static int drain_pipe[2], drain_got;
 static int64_t drain_ms;
+static _Atomic int drain_started;
 
+/* Arms the timer that shuts wire_io down once this read is in flight. */
 static void drain_reader(void *arg)
 {
 	char c = 0;
 
-	(void)arg;
+	wire_timer_start_at(arg, wire_now_ns());
 	CHECK_EQ(wio_read(drain_pipe[0], &c, 1), 1);
 	drain_got = c;
 }
@@ -527,16 +529,20 @@ static void drain_timer(wire_timer_t *t)
 
 	(void)t;
 	wire__fault_set(WIRE_SYS_POLL, 1, EINTR);
+	atomic_store(&drain_started, 1);
 	wire_io_shutdown();
 	drain_ms = test_now_ms() - t0;
 	CHECK_EQ(wire__fault_armed, 0); /* the poll failed, and was made again */
 	CHECK_STR_EQ(wire_io_backend(), "none");
 }
 
+/* Writes once the shutdown has begun (the read is still in flight then). */
 static void *drain_writer(void *arg)
 {
 	(void)arg;
-	usleep(40000);
+	while (!atomic_load(&drain_started))
+		usleep(1000);
+	usleep(30000);
 	CHECK_EQ(write(drain_pipe[1], "d", 1), 1);
 	return NULL;
 }
@@ -550,9 +556,8 @@ static void drain_test(const char *backend)
 
 	start(backend);
 	CHECK_EQ(pipe2(drain_pipe, O_CLOEXEC), 0);
-	CHECK(wire_init(&w, "reader", drain_reader, NULL, stack, STACK));
 	wire_timer_init(&t, drain_timer);
-	wire_timer_start_at(&t, wire_now_ns() + 10 * 1000000LL);
+	CHECK(wire_init(&w, "reader", drain_reader, &t, stack, STACK));
 	CHECK_EQ(pthread_create(&writer, NULL, drain_writer, NULL), 0);
 	wire_thread_run();
 	CHECK_EQ(pthread_join(writer, NULL), 0);

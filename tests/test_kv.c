@@ -1,4 +1,5 @@
 /* Tests of the wire_kv example: its RESP parser, then the server. */
+// TEST_CPU: serve_busy_poll_default
 #include <errno.h>
 #include <string.h>
 

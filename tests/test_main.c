@@ -123,6 +123,16 @@ int test_run_child(void (*fn)(void *), void *arg, char *err, size_t cap)
 	return status;
 }
 
+int test_exit_code_at(const char *file, int line, int status)
+{
+	if (WIFSIGNALED(status))
+		test_fail(file, line, "the child was killed by signal %d (%s)", WTERMSIG(status),
+			  strsignal(WTERMSIG(status)));
+	if (!WIFEXITED(status))
+		test_fail(file, line, "the child did not exit (status %#x)", status);
+	return WEXITSTATUS(status);
+}
+
 void test_expect_abort(const char *file, int line, void (*fn)(void *), const char *msg)
 {
 	char err[2048];

@@ -21,6 +21,7 @@
  * wait list that another source won.
  */
 // TEST_LABELS: threads
+// TEST_CPU: ready_fd_nobody_waits_on_does_not_spin
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 /* Tests of the scheduler layer (wire.h). */
+// TEST_LABELS: threads
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -179,11 +180,11 @@ TEST(deadlock_counted_and_reported)
 	unsetenv("WIRE_DEADLOCK_REPORT");
 	status = test_run_child(deadlock_child, NULL, err, sizeof(err));
 	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(test_exit_code(status), 0);
 	CHECK_STR_EQ(err, ""); /* opt-in: silent by default */
 
 	status = test_run_child(deadlock_child, (void *)1, err, sizeof(err));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(test_exit_code(status), 0);
 	CHECK(strstr(err, "deadlock") != NULL);
 	CHECK(strstr(err, "2 suspended") != NULL);
 	CHECK(strstr(err, "'alpha'") != NULL);
@@ -191,7 +192,7 @@ TEST(deadlock_counted_and_reported)
 
 	setenv("WIRE_DEADLOCK_REPORT", "1", 1);
 	status = test_run_child(deadlock_child, NULL, err, sizeof(err));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(test_exit_code(status), 0);
 	CHECK(strstr(err, "'alpha'") != NULL);
 }
 
@@ -225,7 +226,7 @@ TEST(deadlock_report_names_wires_suspended_while_on)
 	unsetenv("WIRE_DEADLOCK_REPORT");
 	status = test_run_child(late_report_child, NULL, err, sizeof(err));
 	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(test_exit_code(status), 0);
 	/* At the second run's return: 'early' and 'late', one of them unnamed. */
 	CHECK(strstr(err, "2 suspended wire(s)") != NULL);
 	CHECK(strstr(err, "'late'") != NULL);
@@ -623,7 +624,7 @@ TEST(sleep_beyond_clock_range_never_fires)
 	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		int status = test_run_child(long_sleep_child, &lens[i], err, sizeof(err));
 		CHECK(WIFEXITED(status));
-		CHECK_EQ(WEXITSTATUS(status), 0);
+		CHECK_EQ(test_exit_code(status), 0);
 		CHECK_STR_EQ(err, "");
 	}
 }
@@ -757,7 +758,7 @@ TEST(names_are_copied)
 
 	status = test_run_child(named_from_buffer_child, NULL, err, sizeof(err));
 	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(test_exit_code(status), 0);
 	CHECK(strstr(err, "'stuck-0'") != NULL);
 	CHECK(strstr(err, "'stuck-1'") != NULL);
 	CHECK(strstr(err, "'stuck-2'") != NULL);
