@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,6 +57,7 @@ enum wire_sys {
 	WIRE_SYS_PREADV2,
 	WIRE_SYS_FSTAT,
 	WIRE_SYS_CALLOC, /* the library's few allocations (wire_pool_init without entries) */
+	WIRE_SYS_GETADDRINFO,
 	WIRE_SYS_COUNT
 };
 
@@ -245,6 +247,20 @@ static inline void *sys_calloc(size_t n, size_t size)
 	if (WIRE_SYS_FAULT(WIRE_SYS_CALLOC))
 		return NULL;
 	return calloc(n, size);
+}
+
+/*
+ * The resolver. An injected errno stands for the EAI code a resolver gives
+ * for it: EAGAIN for EAI_AGAIN, ENOMEM for EAI_MEMORY, ENOENT for
+ * EAI_NONAME, any other for EAI_SYSTEM with that errno.
+ */
+static inline int sys_getaddrinfo(const char *node, const char *service,
+				  const struct addrinfo *hints, struct addrinfo **res)
+{
+	if (WIRE_SYS_FAULT(WIRE_SYS_GETADDRINFO))
+		return errno == EAGAIN ? EAI_AGAIN : errno == ENOMEM ? EAI_MEMORY
+				   : errno == ENOENT ? EAI_NONAME : EAI_SYSTEM;
+	return getaddrinfo(node, service, hints, res);
 }
 
 #ifdef WIRE_HAVE_URING

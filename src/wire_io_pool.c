@@ -172,7 +172,7 @@ void wio_perform(struct wio_req *r)
 		ret = closedir(r->dir);
 		break;
 	case WIO_GETADDRINFO:
-		ret = getaddrinfo(r->path, r->path2, r->hints, r->res);
+		ret = sys_getaddrinfo(r->path, r->path2, r->hints, r->res);
 		break;
 	case WIO_GETNAMEINFO:
 		ret = getnameinfo(r->sa, r->salen, r->buf, (socklen_t)r->len, r->buf2,

@@ -271,6 +271,10 @@ int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
 	int64_t deadline = 0;
 	int r, err = ENOENT;
 
+	/* Whatever fails, @net holds nothing: closing it is harmless. */
+	wire_fd_mode_init(&net->fds, -1);
+	net->flags = 0;
+	net->timeout_msec = timeout_msec < 0 ? -1 : timeout_msec;
 	if (timeout_msec >= 0)
 		deadline = wire_now_ns() + (int64_t)timeout_msec * 1000000;
 	memset(&hints, 0, sizeof(hints));

@@ -724,3 +724,60 @@ TEST(recv_wait_chained_with_a_sender_waiting)
 	CHECK(channel_empty(&ch));
 	CHECK_EQ(wire_thread_suspended(), 0);
 }
+
+/*
+ * recv_wait's spurious wakeup: the record is notified, but a blocked
+ * receiver takes the sender before the record's owner runs; its
+ * recv_nonblock then fails with EAGAIN, and arming again is the answer.
+ */
+static int spur_errno, spur_ret;
+static void *spur_blocked_msg, *spur_owner_msg;
+static wire_channel_receiver_t spur_rec;
+static wire_wait_t spur_wait;
+
+static void spur_owner(void *arg)
+{
+	(void)arg;
+	wire_wait_init(&spur_wait);
+	wire_channel_recv_wait(&ch, &spur_rec, &spur_wait);
+	wire_wait_single(&spur_wait); /* the sender notifies */
+	errno = 0;
+	spur_ret = wire_channel_recv_nonblock(&ch, &spur_owner_msg);
+	spur_errno = errno;
+	wire_channel_recv_unwait(&ch, &spur_rec);
+	/* Armed again: the second message is this record's. */
+	wire_wait_reset(&spur_wait);
+	wire_channel_recv_wait(&ch, &spur_rec, &spur_wait);
+	wire_wait_single(&spur_wait);
+	CHECK_EQ(wire_channel_recv_nonblock(&ch, &spur_owner_msg), 0);
+}
+
+/* Blocks after the owner armed its record, before the owner runs again. */
+static void spur_receiver(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wire_channel_recv_block(&ch, &spur_blocked_msg), 0);
+}
+
+static void spur_sender(void *arg)
+{
+	(void)arg;
+	wire_channel_send(&ch, val(1)); /* notifies the record; the receiver takes it */
+	wire_channel_send(&ch, val(2));
+}
+
+TEST(recv_wait_notified_then_taken_is_eagain)
+{
+	wire_thread_init(&thread);
+	wire_channel_init(&ch);
+	spawn(0, "owner", spur_owner, NULL);
+	spawn(1, "sender", spur_sender, NULL);
+	spawn(2, "receiver", spur_receiver, NULL);
+	wire_thread_run();
+	CHECK_EQ(spur_ret, -1);
+	CHECK_EQ(spur_errno, EAGAIN);
+	CHECK_PTR_EQ(spur_blocked_msg, val(1));
+	CHECK_PTR_EQ(spur_owner_msg, val(2));
+	CHECK(channel_empty(&ch));
+	CHECK_EQ(wire_thread_suspended(), 0);
+}

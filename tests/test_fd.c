@@ -13,6 +13,7 @@
 #include "wire.h"
 #include "wire_fd.h"
 #include "wire_timeout.h"
+#include "wire_io.h"
 #include "sys.h"
 #include "wire_fd_internal.h"
 #include "test.h"
@@ -1104,6 +1105,122 @@ TEST(init_failures)
 	CHECK(thread.poller == NULL);
 	CHECK_EQ(wire_fd_init(), 0);
 	CHECK(thread.poller != NULL);
+}
+
+/* wire_fd_init() from a wire is refused (EINVAL) and changes nothing. */
+static int init_in_wire_ret, init_in_wire_errno;
+
+static void init_in_wire(void *arg)
+{
+	(void)arg;
+	errno = 0;
+	init_in_wire_ret = wire_fd_init();
+	init_in_wire_errno = errno;
+}
+
+TEST(init_from_a_wire_is_einval)
+{
+	wire_poller_t *p;
+
+	setup();
+	p = thread.poller;
+	spawn("initializer", init_in_wire, NULL);
+	wire_thread_run();
+	CHECK_EQ(init_in_wire_ret, -1);
+	CHECK_EQ(init_in_wire_errno, EINVAL);
+	CHECK_PTR_EQ(thread.poller, p);
+}
+
+/* The mode changes need a poller on the thread: EINVAL without one. */
+TEST(mode_change_without_a_poller_is_einval)
+{
+	wire_fd_state_t st;
+	int fds[2];
+
+	wire_thread_init(&thread);
+	nonblocking_pipe(fds);
+	wire_fd_mode_init(&st, fds[0]);
+	errno = 0;
+	CHECK_EQ(wire_fd_mode_read(&st), -1);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK_EQ(wire_fd_mode_write(&st), -1);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_NONE);
+	/* mode none of a state never registered: nothing to undo. */
+	CHECK_EQ(wire_fd_mode_none(&st), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* epoll refuses a new fd (the user's watch limit: ENOSPC): the state is as it was. */
+TEST(mode_change_refused_by_epoll)
+{
+	wire_fd_state_t st;
+	int fds[2];
+
+	setup();
+	nonblocking_pipe(fds);
+	wire_fd_mode_init(&st, fds[0]);
+	wire__fault_set(WIRE_SYS_EPOLL_CTL, 1, ENOSPC);
+	errno = 0;
+	CHECK_EQ(wire_fd_mode_read(&st), -1);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK_EQ(st.mode, WIRE_FD_MODE_NONE);
+	CHECK_EQ(st.gen, 0);
+	wire__fault_set(WIRE_SYS_EPOLL_CTL, 1, ENOMEM);
+	CHECK_EQ(wire_fd_mode_write(&st), -1);
+	CHECK_EQ(errno, ENOMEM);
+	wire__fault_clear();
+	CHECK_EQ(wire_fd_mode_read(&st), 0);
+	CHECK_EQ(wire_fd_close(&st), 0);
+	close(fds[1]);
+}
+
+/* wire_fd_init() while a wio call of the thread is in flight: EBUSY. */
+static int wio_busy_pipe[2], wio_busy_ret, wio_busy_errno;
+
+/* Arms the timer that tries wire_fd_init() once this call is in flight. */
+static void wio_busy_reader(void *arg)
+{
+	char c;
+
+	wire_timer_start_at(arg, wire_now_ns());
+	CHECK_EQ(wio_read(wio_busy_pipe[0], &c, 1), 1);
+}
+
+static void wio_busy_init(void *arg)
+{
+	(void)arg;
+	/* The reader is parked in its call: only a timer callback can try. */
+	errno = 0;
+	wio_busy_ret = wire_fd_init();
+	wio_busy_errno = errno;
+	CHECK_EQ(write(wio_busy_pipe[1], "b", 1), 1);
+}
+
+static void wio_busy_fire(wire_timer_t *t)
+{
+	(void)t;
+	wio_busy_init(NULL);
+}
+
+TEST(init_with_wio_calls_in_flight_is_ebusy)
+{
+	wire_timer_t t;
+
+	setup();
+	CHECK_EQ(wire_io_init_backend(1, "threads"), 0);
+	CHECK_EQ(pipe2(wio_busy_pipe, O_CLOEXEC), 0);
+	wire_timer_init(&t, wio_busy_fire);
+	spawn("reader", wio_busy_reader, &t);
+	wire_thread_run();
+	CHECK_EQ(wio_busy_ret, -1);
+	CHECK_EQ(wio_busy_errno, EBUSY);
+	wire_io_shutdown();
+	CHECK_EQ(wire_fd_init(), 0); /* idle now */
+	close(wio_busy_pipe[0]);
+	close(wio_busy_pipe[1]);
 }
 
 static void wait_outside(void *arg)

@@ -1498,3 +1498,139 @@ TEST(scheduler_thread_exit_closes_its_fds_uring)
 {
 	thread_exit_test("uring");
 }
+
+/* ------------------------------------------------------------------ */
+/* Every call waits off the scheduler thread: only its wire waits.     */
+
+static volatile unsigned long spectator_ticks;
+static volatile int spectator_stop;
+
+/* Runs whenever it can: it advances only while the calling wire is parked. */
+static void spectator(void *arg)
+{
+	(void)arg;
+	while (!spectator_stop) {
+		spectator_ticks++;
+		wire_yield();
+	}
+}
+
+/* @call is handed off and other wires run while it is in flight. */
+#define WAITS_OFF_THREAD(call)                                                                     \
+	do {                                                                                       \
+		unsigned long h0_ = wire__io_handoffs(), t0_ = spectator_ticks;                    \
+		call;                                                                              \
+		CHECK_EQ(wire__io_handoffs() - h0_, 1);                                            \
+		CHECK(spectator_ticks > t0_);                                                      \
+	} while (0)
+
+static void off_thread_body(void *arg)
+{
+	static char buf[64];
+	char path[300], path2[300], sub[300];
+	struct iovec iov = {buf, 8};
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	struct stat st;
+	int fd, dfd, r;
+	ssize_t n;
+
+	(void)arg;
+	path_in_dir(path, sizeof(path), "f");
+	path_in_dir(path2, sizeof(path2), "g");
+	path_in_dir(sub, sizeof(sub), "sub");
+	WAITS_OFF_THREAD(fd = wio_open(path, O_CREAT | O_RDWR, 0600));
+	CHECK(fd >= 0);
+	WAITS_OFF_THREAD(n = wio_write(fd, "12345678", 8));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_pwrite(fd, "abcdefgh", 8, 8));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_pwritev(fd, &iov, 1, 16));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_writev(fd, &iov, 1));
+	CHECK_EQ(n, 8);
+	CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+	WAITS_OFF_THREAD(n = wio_read(fd, buf, 8));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_readv(fd, &iov, 1));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_pread(fd, buf, 8, 0));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(n = wio_preadv(fd, &iov, 1, 8));
+	CHECK_EQ(n, 8);
+	WAITS_OFF_THREAD(r = wio_fstat(fd, &st));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_ftruncate(fd, 100));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_fallocate(fd, 0, 0, 200));
+	CHECK(r == 0 || errno == EOPNOTSUPP);
+	WAITS_OFF_THREAD(r = wio_fsync(fd));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_fdatasync(fd));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_close(fd));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_stat(path, &st));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_lstat(path, &st));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_rename(path, path2));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_mkdir(sub, 0700));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(dfd = wio_open(sub, O_RDONLY | O_DIRECTORY));
+	CHECK(dfd >= 0);
+	WAITS_OFF_THREAD(fd = wio_openat(dfd, "x", O_CREAT | O_WRONLY, 0600));
+	CHECK(fd >= 0);
+	close(fd);
+	close(dfd);
+	WAITS_OFF_THREAD(r = wio_unlink(path2));
+	CHECK_EQ(r, 0);
+	WAITS_OFF_THREAD(r = wio_getaddrinfo("localhost", "80", &hints, &res));
+	CHECK_EQ(r, 0);
+	freeaddrinfo(res);
+	spectator_stop = 1;
+}
+
+static void off_thread_test(const char *backend)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t w1, w2;
+
+	setenv("WIRE_IO_INLINE", "0", 1); /* the reads too */
+	start(backend);
+	unsetenv("WIRE_IO_INLINE");
+	umask(0);
+	CHECK(wire_init(&w1, "caller", off_thread_body, NULL, s1, STACK));
+	CHECK(wire_init(&w2, "spectator", spectator, NULL, s2, STACK));
+	wire_thread_run();
+	CHECK_EQ(w1.state, WIRE_DONE);
+	CHECK_EQ(w2.state, WIRE_DONE);
+	finish();
+}
+
+TEST(every_call_waits_off_the_thread_threads)
+{
+	off_thread_test("threads");
+}
+
+TEST(every_call_waits_off_the_thread_uring)
+{
+	off_thread_test("uring");
+}
+
+/* Built without liburing, the uring backend is refused with ENOSYS. */
+TEST(uring_without_liburing_is_enosys)
+{
+#ifdef WIRE_HAVE_URING
+	test_skip("this build has liburing: the ENOSYS case is tested in builds without it");
+#else
+	wire_thread_init(&thread);
+	errno = 0;
+	CHECK_EQ(wire_io_init_backend(2, "uring"), -1);
+	CHECK_EQ(errno, ENOSYS);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	CHECK_EQ(wire_io_init_backend(2, "auto"), 0);
+	CHECK_STR_EQ(wire_io_backend(), "threads");
+	wire_io_shutdown();
+#endif
+}

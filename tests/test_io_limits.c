@@ -578,3 +578,58 @@ TEST(shutdown_from_a_timer_waits_for_calls_uring)
 {
 	drain_test("uring");
 }
+
+/* ------------------------------------------------------------------ */
+/* wire_io_init() while calls of an earlier start are still in flight.  */
+
+static int ebusy_pipe[2], ebusy_ret, ebusy_errno;
+
+static void ebusy_reader(void *arg)
+{
+	char c;
+
+	(void)arg;
+	CHECK_EQ(wio_read(ebusy_pipe[0], &c, 1), 1); /* on this thread's ring */
+}
+
+static void *shutdown_elsewhere(void *arg)
+{
+	(void)arg;
+	wire_io_shutdown(); /* this thread has no calls to wait for */
+	return NULL;
+}
+
+static void ebusy_starter(void *arg)
+{
+	pthread_t t;
+
+	(void)arg;
+	CHECK_EQ(pthread_create(&t, NULL, shutdown_elsewhere, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_STR_EQ(wire_io_backend(), "none");
+	setenv("WIRE_IO_BACKEND", "uring", 1);
+	errno = 0;
+	ebusy_ret = wire_io_init(2);
+	ebusy_errno = errno;
+	unsetenv("WIRE_IO_BACKEND");
+	CHECK_EQ(write(ebusy_pipe[1], "e", 1), 1);
+	wire_fd_wait_msec(10); /* the read completes on the old ring */
+	CHECK_EQ(wire_io_init_backend(2, "uring"), 0);
+}
+
+TEST(init_with_calls_of_a_stopped_start_in_flight_uring)
+{
+	static char s1[STACK], s2[STACK];
+	static wire_t w1, w2;
+
+	start("uring");
+	CHECK_EQ(pipe2(ebusy_pipe, O_CLOEXEC), 0);
+	CHECK(wire_init(&w1, "reader", ebusy_reader, NULL, s1, STACK));
+	CHECK(wire_init(&w2, "starter", ebusy_starter, NULL, s2, STACK));
+	wire_thread_run();
+	CHECK_EQ(ebusy_ret, -1);
+	CHECK_EQ(ebusy_errno, EBUSY);
+	close(ebusy_pipe[0]);
+	close(ebusy_pipe[1]);
+	finish();
+}

@@ -1,6 +1,9 @@
 /* Tests of the socket layer (wire_net.h). */
+// TEST_LABELS: threads
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -949,4 +952,243 @@ TEST(unix_connect_backlog_full_times_out)
 	for (int i = 0; i < un_nfill; i++)
 		close(un_fill[i]);
 	close(un_listener);
+}
+
+/* ---- a timeout counts over all the waits of a call ---- */
+
+/*
+ * The peer sends a byte every 30 ms, each well within the timeout of 100
+ * ms, but ten take 300: read_full and read_min fail with ETIMEDOUT at the
+ * call's deadline, not at the end of the data.
+ */
+static int trickle_stop;
+
+static void trickle_peer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20 && !trickle_stop; i++) {
+		wire_fd_wait_msec(30);
+		if (!trickle_stop)
+			CHECK_EQ(write(sp[1], "t", 1), 1);
+	}
+}
+
+static void trickle_reader(void *arg)
+{
+	char buf[10];
+	int64_t t0 = test_now_ms();
+
+	wire_net_set_timeout(&na, 100);
+	if (arg)
+		r_timed = wire_net_read_min(&na, buf, 10, sizeof(buf));
+	else
+		r_timed = wire_net_read_full(&na, buf, sizeof(buf));
+	e_timed = errno;
+	t_timed = test_now_ms() - t0;
+	trickle_stop = 1;
+}
+
+static void run_trickle(void *min)
+{
+	setup();
+	trickle_stop = 0;
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	spawn("reader", trickle_reader, min);
+	spawn("peer", trickle_peer, NULL);
+	run();
+	CHECK_EQ(r_timed, -1);
+	CHECK_EQ(e_timed, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 99, 100 + 150 * test_time_scale());
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+TEST(read_full_timeout_over_several_waits)
+{
+	run_trickle(NULL);
+}
+
+TEST(read_min_timeout_over_several_waits)
+{
+	run_trickle((void *)1);
+}
+
+/* The peer drains 16 KiB every 20 ms: a 16 MiB write still times out at its deadline. */
+static _Atomic int drainer_stop;
+
+static void *slow_drainer(void *arg)
+{
+	static char junk[16384];
+
+	(void)arg;
+	while (!atomic_load(&drainer_stop)) {
+		usleep(20000);
+		if (read(sp[1], junk, sizeof(junk)) < 0 && errno != EAGAIN)
+			break;
+	}
+	return NULL;
+}
+
+static void slow_writer(void *arg)
+{
+	static char big[16 << 20];
+	int64_t t0 = test_now_ms();
+
+	(void)arg;
+	wire_net_set_timeout(&na, 100);
+	r_timed = wire_net_write(&na, big, sizeof(big));
+	e_timed = errno;
+	t_timed = test_now_ms() - t0;
+}
+
+TEST(write_timeout_over_several_waits)
+{
+	pthread_t t;
+
+	setup();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	CHECK_EQ(fcntl(sp[1], F_SETFL, O_NONBLOCK), 0);
+	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
+	CHECK_EQ(pthread_create(&t, NULL, slow_drainer, NULL), 0);
+	spawn("writer", slow_writer, NULL);
+	run();
+	atomic_store(&drainer_stop, 1);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(r_timed, -1);
+	CHECK_EQ(e_timed, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 99, 100 + 150 * test_time_scale());
+	close(sp[1]);
+	wire_net_close(&na);
+}
+
+/* ---- wire_net_connect_tcp: its overall limit, and its documented errors ---- */
+
+static int fill_fds[16], nfill;
+
+/* Fill the accept queue of the listener on lport: later handshakes hang. */
+static void fill_accept_queue(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)lport),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	for (nfill = 0; nfill < 4; nfill++) {
+		fill_fds[nfill] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		CHECK(fill_fds[nfill] >= 0);
+		CHECK(connect(fill_fds[nfill], (struct sockaddr *)&a, sizeof(a)) == 0 ||
+		      errno == EINPROGRESS);
+	}
+	usleep(20000); /* the handshakes the queue takes are done */
+}
+
+static void tcp_connector(void *arg)
+{
+	int64_t t0 = test_now_ms();
+
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, (int)(long)arg);
+	c_err = errno;
+	t_timed = test_now_ms() - t0;
+}
+
+TEST(connect_tcp_overall_limit)
+{
+	setup();
+	lfd = listen_local(0, &lport);
+	snprintf(port_str, sizeof(port_str), "%d", lport);
+	fill_accept_queue();
+	spawn("connector", tcp_connector, (void *)150L);
+	run();
+	CHECK_EQ(c_res, -1);
+	CHECK_EQ(c_err, ETIMEDOUT);
+	CHECK_RANGE(t_timed, 149, 150 + 200 * test_time_scale());
+	CHECK_EQ(nb.fds.fd, -1); /* nothing left in @net */
+	for (int i = 0; i < nfill; i++)
+		close(fill_fds[i]);
+	close(lfd);
+}
+
+static void tcp_connector_fault(void *arg)
+{
+	int err = (int)(long)arg;
+
+	wire__fault_set(err == EMFILE ? WIRE_SYS_SOCKET : WIRE_SYS_GETADDRINFO, 1, err);
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", "80", 1000);
+	c_err = errno;
+	wire__fault_clear();
+}
+
+TEST(connect_tcp_documented_errors)
+{
+	static const int errs[] = {EAGAIN, ENOMEM, ENOENT, EMFILE};
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		setup();
+		spawn("connector", tcp_connector_fault, (void *)(long)errs[i]);
+		run();
+		CHECK_EQ(c_res, -1);
+		CHECK_EQ(c_err, errs[i]);
+		CHECK_EQ(nb.fds.fd, -1);
+	}
+}
+
+/* ---- accept and connect: the documented errors ---- */
+
+static int acc_errs[2], conn_errs[2];
+
+static void accept_faults(void *arg)
+{
+	(void)arg;
+	wire__fault_set(WIRE_SYS_ACCEPT, 1, EMFILE);
+	CHECK_EQ(wire_net_accept(&nl, NULL, NULL), -1);
+	acc_errs[0] = errno;
+	wire__fault_set(WIRE_SYS_ACCEPT, 1, ECONNABORTED);
+	CHECK_EQ(wire_net_accept(&nl, NULL, NULL), -1);
+	acc_errs[1] = errno;
+	wire__fault_clear();
+}
+
+TEST(accept_documented_errors)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	CHECK_EQ(wire_net_init(&nl, lfd), 0);
+	spawn("acceptor", accept_faults, NULL);
+	run();
+	CHECK_EQ(acc_errs[0], EMFILE);
+	CHECK_EQ(acc_errs[1], ECONNABORTED);
+	wire_net_close(&nl);
+}
+
+static void connect_errors(void *arg)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)lport),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	wire_net_t c;
+
+	(void)arg;
+	/* Nobody listens on the port any more. */
+	CHECK_EQ(wire_net_init(&c, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), 0);
+	wire_net_set_timeout(&c, 1000 * test_time_scale());
+	CHECK_EQ(wire_net_connect(&c, (struct sockaddr *)&a, sizeof(a)), -1);
+	conn_errs[0] = errno;
+	wire_net_close(&c);
+	CHECK_EQ(wire_net_init(&c, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), 0);
+	wire__fault_set(WIRE_SYS_CONNECT, 1, ENETUNREACH);
+	CHECK_EQ(wire_net_connect(&c, (struct sockaddr *)&a, sizeof(a)), -1);
+	conn_errs[1] = errno;
+	wire__fault_clear();
+	wire_net_close(&c);
+}
+
+TEST(connect_documented_errors)
+{
+	setup();
+	lfd = listen_local(4, &lport);
+	close(lfd); /* the port is free now: a connect is refused */
+	spawn("connector", connect_errors, NULL);
+	run();
+	CHECK_EQ(conn_errs[0], ECONNREFUSED);
+	CHECK_EQ(conn_errs[1], ENETUNREACH);
 }

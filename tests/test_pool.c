@@ -579,3 +579,41 @@ TEST(pool_wires_named_from_one_buffer)
 	CHECK_EQ(pool_names_ok, 3);
 	CHECK_EQ(wire_pool_destroy(&pool), 0);
 }
+
+/*
+ * wire_pool_alloc_block() whose entry's first stack cannot be mapped: NULL
+ * with that errno, and the entry is given back (to a blocked caller if
+ * there were one, else to the free stack): the next call gets it.
+ */
+static wire_t *stackfail_got[2];
+static int stackfail_err;
+
+static void stackfail_caller(void *arg)
+{
+	(void)arg;
+	wire__fault_set(WIRE_SYS_MMAP, 1, ENOMEM);
+	errno = 0;
+	stackfail_got[0] = wire_pool_alloc_block(&fpool, "first", served, (void *)"F");
+	stackfail_err = errno;
+	wire__fault_clear();
+	CHECK_EQ(wire_pool_in_use(&fpool), 0);
+	stackfail_got[1] = wire_pool_alloc_block(&fpool, "second", served, (void *)"S");
+}
+
+TEST(alloc_block_stack_failure_gives_the_entry_back)
+{
+	static wire_pool_entry_t entries[1];
+	static char stack[STACK];
+	static wire_t w;
+
+	wire_thread_init(&thread);
+	CHECK_EQ(wire_pool_init(&fpool, entries, 1, STACK), 0);
+	wire_init(&w, "caller", stackfail_caller, NULL, stack, STACK);
+	wire_thread_run();
+	CHECK(stackfail_got[0] == NULL);
+	CHECK_EQ(stackfail_err, ENOMEM);
+	CHECK(stackfail_got[1] != NULL);
+	CHECK_STR_EQ(test_trace, "S");
+	CHECK_EQ(wire_pool_in_use(&fpool), 0);
+	CHECK_EQ(wire_pool_destroy(&fpool), 0);
+}

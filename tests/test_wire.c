@@ -701,6 +701,34 @@ TEST(timer_stop_from_another_thread_aborts)
 	    "libwire: wire_timer_stop: the timer is armed on the scheduler of another OS thread");
 }
 
+/* Moving a timer armed on another thread's scheduler is refused as loudly. */
+static void *start_from_other_thread(void *arg)
+{
+	static wire_thread_t other;
+
+	(void)arg;
+	wire_thread_init(&other);
+	wire_timer_start_at(&foreign_timer, wire_now_ns() + 2000000000);
+	return NULL;
+}
+
+static void foreign_start_child(void *arg)
+{
+	pthread_t th;
+	(void)arg;
+	wire_thread_init(&thread);
+	wire_timer_init(&foreign_timer, noop_fire);
+	wire_timer_start_at(&foreign_timer, wire_now_ns() + 1000000000);
+	pthread_create(&th, NULL, start_from_other_thread, NULL);
+	pthread_join(th, NULL);
+}
+
+TEST(timer_start_from_another_thread_aborts)
+{
+	EXPECT_ABORT(foreign_start_child, "libwire: wire_timer_start_at: the timer is armed on the "
+					  "scheduler of another OS thread");
+}
+
 /*
  * Names are copied: wires named from one reused buffer keep their own
  * names, in the deadlock report too; a long name is cut.
