@@ -52,7 +52,8 @@ tsan:
 	$(CMAKE) -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DWIRE_TSAN=ON \
 		-DWIRE_TEST_TIME_SCALE=4 -DWIRE_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build build/tsan -j$(JOBS)
-	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L threads
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
+		ctest $(CTEST_FLAGS) -L threads
 	sh tests/skips.sh build/tsan tsan
 
 # The seeded stress program (tests/stress/wire_stress.c), the readiness

@@ -6,7 +6,9 @@
  * Nth call of one syscall fail with a chosen errno, so that every failure
  * path can be reached. Disarmed, the check is one load of a global and a
  * predicted branch: nothing next to the cost of a syscall. Every wrapper
- * is defined once, here; the layers include this header.
+ * is defined once, here; the layers include this header. A fault may be
+ * armed while other threads (wire_io's workers) make calls: it fires once,
+ * in whichever thread makes the Nth call.
  */
 #ifndef WIRE_SRC_SYS_H
 #define WIRE_SRC_SYS_H
@@ -17,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -61,8 +64,8 @@ enum wire_sys {
 	WIRE_SYS_COUNT
 };
 
-/* Nonzero while any fault is armed. */
-extern WIRE_INTERNAL unsigned wire__fault_armed;
+/* Nonzero while any fault is armed (any thread may make calls meanwhile). */
+extern WIRE_INTERNAL _Atomic unsigned wire__fault_armed;
 
 /* Returns 1 and sets errno if this call of @call is to fail. */
 WIRE_INTERNAL int wire__fault_hit(enum wire_sys call);
@@ -76,7 +79,9 @@ WIRE_INTERNAL void wire__fault_set(enum wire_sys call, unsigned nth, int err);
 /* Disarm every fault. */
 WIRE_INTERNAL void wire__fault_clear(void);
 
-#define WIRE_SYS_FAULT(call) (__builtin_expect(wire__fault_armed != 0, 0) && wire__fault_hit(call))
+#define WIRE_SYS_FAULT(call)                                                                       \
+	(__builtin_expect(atomic_load_explicit(&wire__fault_armed, memory_order_relaxed) != 0, 0) && \
+	 wire__fault_hit(call))
 
 /* ------------------------------------------------------------------ */
 /* The wrappers.                                                       */
