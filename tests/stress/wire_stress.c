@@ -13,7 +13,16 @@
  *     raced against timers or wire_timeout_t, polling) until the coordinator stops them
  *     once every worker has finished;
  *   - ping/pong pairs echo random-sized messages over socketpairs through
- *     the fd layer, half of their waits raced against timeouts.
+ *     the fd layer, half of their waits raced against timeouts; every
+ *     other pair goes through wire_net instead (reads, writes, timeouts);
+ *   - workers also make checked wio calls (the backend alternates by
+ *     round: threads, then io_uring where it is available), move the
+ *     timers of parked wires, and wait for the first of two timers with
+ *     wire_wait_two();
+ *   - victims wait on pipes that never get data, alone or in a wait list,
+ *     after switching modes; closers close their fd (wire_fd_close: the
+ *     wait fails with EBADF) or stop watching it (wire_fd_mode_none:
+ *     EINVAL) while they wait.
  * Invariants checked on the fly and at the end of the round:
  *   - every message is delivered exactly once and in order per sender and
  *     channel (sequence numbers), and blocked senders are served in the
@@ -24,7 +33,13 @@
  *   - every wire runs its entry exactly once and finishes; no wire is left
  *     suspended when wire_thread_run() returns; no timer, channel record,
  *     lock or semaphore waiter, pool entry or fd is left behind;
- *   - sleeps and timeouts never end early; echoed bytes are the bytes sent.
+ *   - sleeps and timeouts never end early; echoed bytes are the bytes sent;
+ *     every wio result is the file's content;
+ *   - each rare path (receives timed out, spurious wakeups, notified then
+ *     withdrawn, stray resumes, fd waits timed out, closes and mode_none
+ *     under a waiter, timer moves, both outcomes of wire_wait_two, wio
+ *     calls, wire_net messages) was taken at least once in a run of two
+ *     rounds or more.
  * Each round's random decisions come from its seed (each wire has its own
  * generator), so a failing round replays with the seed it prints, up to
  * what wall-clock timers change.
@@ -45,12 +60,15 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include "wire.h"
 #include "wire_channel.h"
 #include "wire_fd.h"
+#include "wire_io.h"
 #include "wire_lock.h"
+#include "wire_net.h"
 #include "wire_pool.h"
 #include "wire_semaphore.h"
 #include "wire_stack.h"
@@ -71,6 +89,9 @@ _Static_assert(sizeof(uintptr_t) >= 8, "messages pack a sender and a sequence in
 #define STOP_MSG		     ((void *)(uintptr_t)1)
 #define MAX_WORKERS		     100000
 #define MAX_PAIRS		     4096
+#define NVICTIM			     4 /* victim/closer pairs per round */
+#define IO_BLOCK		     256 /* bytes of a wio read or write */
+#define IO_FILE			     (64 * 1024)
 #define container(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* ------------------------------------------------------------------ */
@@ -254,7 +275,7 @@ static unsigned list_len(const wire_list_t *l)
 /* ------------------------------------------------------------------ */
 /* Shared state of a round.                                            */
 
-enum kind { WORKER, RECEIVER, PING, PONG, COORD };
+enum kind { WORKER, RECEIVER, PING, PONG, VICTIM, CLOSER, COORD };
 
 struct actor {
 	wire_t wire;
@@ -298,6 +319,17 @@ struct sem {
 struct pair {
 	int fd[2];
 	wire_fd_state_t st[2];
+	wire_net_t net[2]; /* odd pairs go through wire_net */
+	int done;
+};
+
+/* A victim waits on @fd[0], which never gets data; its closer ends the wait. */
+struct victim {
+	int fd[2];
+	wire_fd_state_t st;
+	int outcome; /* errno the victim's wait ended with */
+	int how;     /* 0: closed with wire_fd_close, 1: wire_fd_mode_none */
+	int waiting; /* the victim is about to wait: the closer may act */
 	int done;
 };
 
@@ -323,6 +355,8 @@ static struct chan chans[NCHAN];
 static struct lock locks[NLOCK];
 static struct sem sems[NSEM];
 static struct pair *pairs;
+static struct victim victims[NVICTIM];
+static int io_fd, io_scratch_fd; /* a read-only pattern file, and one for the workers' writes */
 static wire_pool_t pool;
 static wire_pool_entry_t pool_entries[POOL_SIZE];
 static uint8_t *child_seen;
@@ -334,7 +368,8 @@ static unsigned stops_taken;
 static struct stats {
 	uint64_t ops, yields, parks, wakes, strays, sends, delivered, recv_timeouts, recv_won,
 	    spurious, notified_unwaits, nonblock_hits, lock_grants, lock_clears, sem_grants, sleeps,
-	    spawns, children_done, fd_bytes, fd_timeouts, fd_exchanges;
+	    spawns, children_done, fd_bytes, fd_timeouts, fd_exchanges, wio_calls, net_msgs,
+	    closes_seen, mode_nones_seen, timer_moves, wait_two_first, wait_two_second;
 } st, total;
 
 /* ------------------------------------------------------------------ */
@@ -692,6 +727,87 @@ static void spawn_op(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* wio calls, timer moves, wire_wait_two.                              */
+
+static uint8_t io_pattern(off_t off)
+{
+	return (uint8_t)(off * 13 + 5);
+}
+
+/* A checked wio call: a read of the pattern file, its size, or a write
+ * and read back of this worker's own block of the scratch file. */
+static void wio_op(struct actor *a)
+{
+	uint8_t buf[IO_BLOCK], mine[IO_BLOCK];
+	off_t off;
+	struct stat sb;
+
+	switch (rnd(&a->rng, 3)) {
+	case 0:
+		off = (off_t)rnd(&a->rng, IO_FILE - IO_BLOCK);
+		if (wio_pread(io_fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf))
+			fail("wio_pread: %s", strerror(errno));
+		for (size_t i = 0; i < sizeof(buf); i++)
+			if (buf[i] != io_pattern(off + (off_t)i))
+				fail("wio_pread at %jd: byte %zu is %u", (intmax_t)off, i, buf[i]);
+		break;
+	case 1:
+		if (wio_fstat(io_fd, &sb) != 0)
+			fail("wio_fstat: %s", strerror(errno));
+		ASSERT(sb.st_size == IO_FILE);
+		break;
+	default:
+		off = (off_t)a->idx * IO_BLOCK;
+		memset(mine, (int)rnd(&a->rng, 256), sizeof(mine));
+		ASSERT(wio_pwrite(io_scratch_fd, mine, sizeof(mine), off) == (ssize_t)sizeof(mine));
+		ASSERT(wio_pread(io_scratch_fd, buf, sizeof(buf), off) == (ssize_t)sizeof(buf));
+		ASSERT(memcmp(buf, mine, sizeof(buf)) == 0);
+		break;
+	}
+	st.wio_calls++;
+}
+
+/* Move the park timer of a parked wire, earlier or later: it still ends. */
+static void move_timer_op(uint64_t *rng)
+{
+	struct actor *a;
+
+	if (!nparked)
+		return;
+	a = parked[rnd(rng, nparked)];
+	if (!a->park_timer.armed)
+		return;
+	wire_timer_start_at(&a->park_timer, wire_now_ns() + rnd(rng, 400000));
+	st.timer_moves++;
+}
+
+/* Wait for the first of two timers with wire_wait_two(). */
+static void wait_two_op(uint64_t *rng)
+{
+	struct tmo t[2];
+	int64_t t0 = wire_now_ns(), d[2];
+	int first;
+
+	for (int i = 0; i < 2; i++) {
+		d[i] = rnd(rng, 200000);
+		wire_wait_init(&t[i].wait);
+		wire_timer_init(&t[i].timer, tmo_fire);
+		wire_timer_start_at(&t[i].timer, t0 + d[i]);
+	}
+	first = wire_wait_two(&t[0].wait, &t[1].wait);
+	ASSERT(first == 1 || first == 2);
+	ASSERT(t[first - 1].wait.triggered);
+	ASSERT(wire_now_ns() - t0 >= d[first - 1]);
+	ASSERT(t[0].wait.list == NULL && t[1].wait.list == NULL);
+	for (int i = 0; i < 2; i++)
+		wire_timer_stop(&t[i].timer);
+	if (first == 1)
+		st.wait_two_first++;
+	else
+		st.wait_two_second++;
+}
+
+/* ------------------------------------------------------------------ */
 /* Workers.                                                            */
 
 static struct actor *random_actor(uint64_t *rng)
@@ -714,7 +830,7 @@ static void worker_main(void *arg)
 
 	enter(a);
 	for (unsigned op = 0; op < nops; op++) {
-		unsigned r = rnd(&a->rng, 100);
+		unsigned r = rnd(&a->rng, 116);
 		st.ops++;
 		check_channel(rnd(&a->rng, NCHAN));
 		if (r < 14) {
@@ -756,8 +872,14 @@ static void worker_main(void *arg)
 			sem_op(&a->rng);
 		} else if (r < 96) {
 			do_sleep(rnd(&a->rng, 300000));
-		} else {
+		} else if (r < 100) {
 			spawn_op();
+		} else if (r < 108) {
+			wio_op(a);
+		} else if (r < 112) {
+			move_timer_op(&a->rng);
+		} else {
+			wait_two_op(&a->rng);
 		}
 	}
 	a->finished = 1;
@@ -898,6 +1020,49 @@ static uint8_t pattern(unsigned pair, unsigned k, size_t i)
 	return (uint8_t)((round_seed >> (k % 7)) + pair * 31u + k * 131u + i * 7u + (i >> 8));
 }
 
+/* The wire_net side of an odd pair: the same exchange, with timeouts that never fire. */
+static void net_ping(struct actor *a, struct pair *p)
+{
+	wire_net_t *n = &p->net[0];
+	uint8_t out[MAX_MSG], in[MAX_MSG];
+	unsigned k, count = 2 + rnd(&a->rng, 20);
+
+	ASSERT(wire_net_init(n, p->fd[0]) == 0);
+	wire_net_set_timeout(n, 30000);
+	for (k = 0; k < count; k++) {
+		size_t len = 1 + rnd(&a->rng, MAX_MSG);
+		for (size_t i = 0; i < len; i++)
+			out[i] = pattern(a->idx, k, i);
+		if (wire_net_write(n, out, len) != (ssize_t)len)
+			fail("wire_net_write: %s", strerror(errno));
+		if (wire_net_read_full(n, in, len) != (ssize_t)len)
+			fail("wire_net_read_full: %s", strerror(errno));
+		if (memcmp(in, out, len) != 0)
+			fail("pair %u, exchange %u: echo differs", a->idx, k);
+		st.fd_bytes += len;
+		st.net_msgs++;
+	}
+	ASSERT(shutdown(p->fd[0], SHUT_WR) == 0);
+	ASSERT(wire_net_read_any(n, in, sizeof(in)) == 0);
+	ASSERT(wire_net_close(n) == 0);
+}
+
+static void net_pong(struct actor *a, struct pair *p)
+{
+	wire_net_t *n = &p->net[1];
+	uint8_t buf[4096];
+	ssize_t r;
+
+	ASSERT(wire_net_init(n, p->fd[1]) == 0);
+	wire_net_set_timeout(n, 30000);
+	while ((r = wire_net_read_any(n, buf, 1 + rnd(&a->rng, sizeof(buf)))) > 0)
+		if (wire_net_write(n, buf, (size_t)r) != r)
+			fail("wire_net_write: %s", strerror(errno));
+	if (r < 0)
+		fail("wire_net_read_any: %s", strerror(errno));
+	ASSERT(wire_net_close(n) == 0);
+}
+
 static void ping_main(void *arg)
 {
 	struct actor *a = arg;
@@ -907,6 +1072,10 @@ static void ping_main(void *arg)
 	unsigned n = 2 + rnd(&a->rng, 20);
 
 	enter(a);
+	if (a->idx & 1) {
+		net_ping(a, p);
+		goto done;
+	}
 	ASSERT(wire_fd_mode_read(s) == 0);
 	for (unsigned k = 0; k < n; k++) {
 		size_t len = 1 + rnd(&a->rng, MAX_MSG);
@@ -926,6 +1095,7 @@ static void ping_main(void *arg)
 	ASSERT(shutdown(s->fd, SHUT_WR) == 0);
 	read_exact(s, in, 0, &a->rng);
 	ASSERT(wire_fd_close(s) == 0);
+done:
 	p->fd[0] = -1;
 	p->done++;
 	a->finished = 1;
@@ -939,6 +1109,10 @@ static void pong_main(void *arg)
 	uint8_t buf[4096];
 
 	enter(a);
+	if (a->idx & 1) {
+		net_pong(a, p);
+		goto done;
+	}
 	ASSERT(wire_fd_mode_read(s) == 0);
 	for (;;) {
 		ssize_t r = read(s->fd, buf, 1 + rnd(&a->rng, sizeof(buf)));
@@ -953,8 +1127,87 @@ static void pong_main(void *arg)
 		}
 	}
 	ASSERT(wire_fd_close(s) == 0);
+done:
 	p->fd[1] = -1;
 	p->done++;
+	a->finished = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Waits ended by a close or a mode_none.                              */
+
+/* Waits on a pipe that never gets data, after switching modes; a closer ends it. */
+static void victim_main(void *arg)
+{
+	struct actor *a = arg;
+	struct victim *v = &victims[a->idx];
+	int r;
+
+	enter(a);
+	/* Switch modes first: write, none (out of epoll), read (in again). */
+	ASSERT(wire_fd_mode_write(&v->st) == 0);
+	if (rnd(&a->rng, 2))
+		ASSERT(wire_fd_wait(&v->st) == 0); /* an empty pipe's write end... */
+	ASSERT(wire_fd_mode_none(&v->st) == 0);
+	ASSERT(wire_fd_mode_read(&v->st) == 0);
+	v->waiting = 1;
+	if (rnd(&a->rng, 2)) {
+		r = wire_fd_wait(&v->st);
+		ASSERT(r == -1);
+		v->outcome = errno;
+	} else {
+		wire_wait_list_t wl;
+		wire_timeout_t to;
+		wire_wait_t *fw;
+
+		wire_wait_list_init(&wl);
+		fw = wire_fd_wait_list_chain(&wl, &v->st);
+		if (!fw) {
+			v->outcome = errno; /* closed or stopped before the chain */
+		} else {
+			ASSERT(wire_timeout_init(&to) == 0);
+			ASSERT(wire_timeout_reset(&to, 30000) == 0);
+			wire_wait_chain(&wl, wire_timeout_wait_get(&to));
+			if (wire_list_wait(&wl) != fw)
+				fail("a victim's list wait timed out: its closer never came");
+			wire_wait_unchain(fw);
+			wire_wait_unchain(wire_timeout_wait_get(&to));
+			wire_timeout_stop(&to);
+			v->outcome = v->st.fd < 0 ? EBADF : EINVAL;
+		}
+	}
+	if (v->how == 0 && v->outcome != EBADF)
+		fail("victim %u: wait ended with %s after wire_fd_close", a->idx,
+		     strerror(v->outcome));
+	if (v->how == 1 && v->outcome != EINVAL)
+		fail("victim %u: wait ended with %s after wire_fd_mode_none", a->idx,
+		     strerror(v->outcome));
+	if (v->how == 0)
+		st.closes_seen++;
+	else
+		st.mode_nones_seen++;
+	v->done++;
+	a->finished = 1;
+}
+
+static void closer_main(void *arg)
+{
+	struct actor *a = arg;
+	struct victim *v = &victims[a->idx];
+
+	enter(a);
+	while (!v->waiting)
+		wire_yield();
+	if (rnd(&a->rng, 2))
+		do_sleep(rnd(&a->rng, 300000));
+	if (v->how == 0) {
+		ASSERT(wire_fd_close(&v->st) == 0);
+	} else {
+		ASSERT(wire_fd_mode_none(&v->st) == 0);
+		ASSERT(close(v->fd[0]) == 0);
+	}
+	ASSERT(close(v->fd[1]) == 0);
+	v->done++;
 	a->finished = 1;
 }
 
@@ -1010,6 +1263,16 @@ static void setup_round(void)
 		wire_fd_mode_init(&pairs[p].st[1], pairs[p].fd[1]);
 		pairs[p].done = 0;
 	}
+	for (unsigned v = 0; v < NVICTIM; v++) {
+		/* A socket that is writable and never gets data. */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, victims[v].fd))
+			fail("socketpair: %s", strerror(errno));
+		wire_fd_mode_init(&victims[v].st, victims[v].fd[0]);
+		victims[v].how = (int)rnd(&rng, 2);
+		victims[v].outcome = 0;
+		victims[v].waiting = 0;
+		victims[v].done = 0;
+	}
 
 	/* Kinds laid out in actors[]: workers, receivers, pings, pongs, coordinator. */
 	for (i = 0; i < nactors; i++) {
@@ -1030,13 +1293,19 @@ static void setup_round(void)
 		} else if (i < cfg.workers + nrecv + 2 * cfg.pairs) {
 			a->kind = PONG;
 			a->idx = i - cfg.workers - nrecv - cfg.pairs;
+		} else if (i < cfg.workers + nrecv + 2 * cfg.pairs + NVICTIM) {
+			a->kind = VICTIM;
+			a->idx = i - cfg.workers - nrecv - 2 * cfg.pairs;
+		} else if (i < cfg.workers + nrecv + 2 * cfg.pairs + 2 * NVICTIM) {
+			a->kind = CLOSER;
+			a->idx = i - cfg.workers - nrecv - 2 * cfg.pairs - NVICTIM;
 		} else {
 			a->kind = COORD;
 		}
-		snprintf(
-		    a->name, sizeof(a->name), "%s-%u",
-		    (const char *[]){"worker", "receiver", "ping", "pong", "coordinator"}[a->kind],
-		    a->idx);
+		snprintf(a->name, sizeof(a->name), "%s-%u",
+			 (const char *[]){"worker", "receiver", "ping", "pong", "victim", "closer",
+					  "coordinator"}[a->kind],
+			 a->idx);
 	}
 	/* Start them in a random order. */
 	order = malloc(sizeof(*order) * nactors);
@@ -1050,7 +1319,8 @@ static void setup_round(void)
 	}
 	for (i = 0; i < nactors; i++) {
 		static void (*const entry[])(void *) = {worker_main, receiver_main, ping_main,
-							pong_main, coordinator_main};
+							pong_main,   victim_main,   closer_main,
+							coordinator_main};
 		struct actor *a = &actors[order[i]];
 		if (!wire_init(&a->wire, a->name, entry[a->kind], a, a->stack, STACK))
 			fail("wire_init: %s", strerror(errno));
@@ -1104,6 +1374,8 @@ static void check_round(void)
 			fail("pool child %u ended in state %u", c, child_seen[c]);
 	for (unsigned p = 0; p < cfg.pairs; p++)
 		ASSERT(pairs[p].done == 2 && pairs[p].fd[0] == -1 && pairs[p].fd[1] == -1);
+	for (unsigned v = 0; v < NVICTIM; v++)
+		ASSERT(victims[v].done == 2);
 	ASSERT(wire_thread_get()->num_timers == 0);
 	ASSERT(wire_thread_get()->num_suspended == 0);
 }
@@ -1113,6 +1385,60 @@ static void add_stats(void)
 	uint64_t *a = (uint64_t *)(void *)&total, *b = (uint64_t *)(void *)&st;
 	for (size_t i = 0; i < sizeof(st) / sizeof(uint64_t); i++)
 		a[i] += b[i];
+}
+
+/* A run of two rounds or more took every rare path at least once. */
+static void check_rare_paths(void)
+{
+	const struct {
+		const char *what;
+		uint64_t n;
+	} paths[] = {
+	    {"receives timed out", total.recv_timeouts},
+	    {"spurious receive wakeups", total.spurious},
+	    {"notified then withdrawn", total.notified_unwaits},
+	    {"stray resumes", total.strays},
+	    {"fd waits timed out", total.fd_timeouts},
+	    {"waits ended by a close", total.closes_seen},
+	    {"waits ended by mode_none", total.mode_nones_seen},
+	    {"timer moves", total.timer_moves},
+	    {"wire_wait_two won by the first", total.wait_two_first},
+	    {"wire_wait_two won by the second", total.wait_two_second},
+	    {"wio calls", total.wio_calls},
+	    {"wire_net messages", total.net_msgs},
+	    {"pool children", total.children_done},
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!paths[i].n)
+			fail("the run never took a rare path: %s", paths[i].what);
+}
+
+/* The pattern file of the wio reads and the scratch file of the writes, unlinked at once. */
+static int make_io_files(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[512];
+	uint8_t block[IO_FILE];
+
+	for (int i = 0; i < 2; i++) {
+		int fd;
+		snprintf(path, sizeof(path), "%s/wire_stress_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		fd = mkstemp(path);
+		if (fd < 0)
+			return -1;
+		unlink(path);
+		if (i == 0) {
+			for (off_t off = 0; off < IO_FILE; off++)
+				block[off] = io_pattern(off);
+			if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
+				return -1;
+			io_fd = fd;
+		} else {
+			io_scratch_fd = fd;
+		}
+	}
+	return 0;
 }
 
 static double env_num(const char *name, double def)
@@ -1159,7 +1485,7 @@ int main(int argc, char **argv)
 	if (scale < 1)
 		scale = 1;
 
-	nactors = cfg.workers + NCHAN * NRECV + 2 * cfg.pairs + 1;
+	nactors = cfg.workers + NCHAN * NRECV + 2 * cfg.pairs + 2 * NVICTIM + 1;
 	actors = calloc(nactors, sizeof(*actors));
 	parked = calloc(nactors, sizeof(*parked));
 	rx = calloc((size_t)cfg.workers * NCHAN, sizeof(*rx));
@@ -1187,6 +1513,10 @@ int main(int argc, char **argv)
 		perror("wire_pool_init");
 		return 1;
 	}
+	if (make_io_files() != 0) {
+		perror("wire_stress: the files of the wio calls");
+		return 1;
+	}
 	round_seed = cfg.seed;
 	set_replay_line();
 	install_handlers();
@@ -1203,9 +1533,14 @@ int main(int argc, char **argv)
 		round_seed = cfg.seed + rounds;
 		set_replay_line();
 		setup_round();
+		/* The wio backend alternates: threads, io_uring (where it is available). */
+		if (wire_io_init_backend(2, rounds % 2 ? "uring" : "threads") != 0 &&
+		    wire_io_init_backend(2, "threads") != 0)
+			fail("wire_io_init_backend: %s", strerror(errno));
 		alarm((unsigned)(60 * scale)); /* a round takes well under a second */
 		wire_thread_run();
 		alarm(0);
+		wire_io_shutdown();
 		check_round();
 		if (count_fds() != fds_before)
 			fail("%d fds open after the round, %d before", count_fds(), fds_before);
@@ -1227,7 +1562,16 @@ int main(int argc, char **argv)
 	       total.recv_timeouts, total.spurious, total.notified_unwaits, total.lock_grants,
 	       total.sem_grants, total.sleeps, total.parks, total.strays, total.children_done,
 	       total.fd_exchanges, total.fd_bytes, total.fd_timeouts);
+	printf("wire_stress: %" PRIu64 " wio calls, %" PRIu64 " wire_net messages, %" PRIu64
+	       " waits ended by a close and %" PRIu64 " by mode_none, %" PRIu64
+	       " timer moves, wire_wait_two %" PRIu64 " first and %" PRIu64 " second\n",
+	       total.wio_calls, total.net_msgs, total.closes_seen, total.mode_nones_seen,
+	       total.timer_moves, total.wait_two_first, total.wait_two_second);
+	if (rounds >= 2)
+		check_rare_paths();
 	printf("wire_stress: all invariants held\n");
+	close(io_fd);
+	close(io_scratch_fd);
 	free(actors);
 	free(parked);
 	free(rx);
