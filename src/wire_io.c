@@ -593,16 +593,22 @@ int wio_closedir(DIR *dirp)
 	return (int)run(&r, "wio_closedir");
 }
 
+/* The resolver calls: an EAI_* code, with errno set for EAI_SYSTEM. */
+static int resolver_call(struct wio_req *r, const char *call)
+{
+	long ret = run(r, call);
+
+	if (ret == EAI_SYSTEM)
+		errno = r->err;
+	return (int)ret;
+}
+
 int wio_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
 		    struct addrinfo **res)
 {
 	struct wio_req r = {
 	    .op = WIO_GETADDRINFO, .path = node, .path2 = service, .hints = hints, .res = res};
-	long ret = run(&r, "wio_getaddrinfo");
-
-	if (ret == EAI_SYSTEM)
-		errno = r.err;
-	return (int)ret;
+	return resolver_call(&r, "wio_getaddrinfo");
 }
 
 int wio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, socklen_t hostlen,
@@ -616,11 +622,7 @@ int wio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, 
 			    .buf2 = serv,
 			    .len2 = servlen,
 			    .flags = flags};
-	long ret = run(&r, "wio_getnameinfo");
-
-	if (ret == EAI_SYSTEM)
-		errno = r.err;
-	return (int)ret;
+	return resolver_call(&r, "wio_getnameinfo");
 }
 
 pid_t wio_waitpid(pid_t pid, int *wstatus, int options)

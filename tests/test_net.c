@@ -747,17 +747,27 @@ TEST(read_after_wait_list_reported_readable)
  * TCP urgent data: a read stops at the urgent mark, short, with the data
  * after the mark queued. The next read returns that data.
  */
-static ssize_t urg_r[2];
-static char urg_buf[2][16];
 static int urg_peer;
 
-/* Parks in its first read before anything is sent: the fd is watched. */
-static void urgent_reader(void *arg)
+/* Two reads of @na; the first parks before anything is sent: the fd is watched. */
+static ssize_t two_r[2];
+static char two_buf[2][16];
+
+static void two_reads(void *arg)
 {
 	(void)arg;
 	wire_net_set_timeout(&na, 1000 * test_time_scale());
-	urg_r[0] = wire_net_read_any(&na, urg_buf[0], sizeof(urg_buf[0]));
-	urg_r[1] = wire_net_read_any(&na, urg_buf[1], sizeof(urg_buf[1]));
+	for (int i = 0; i < 2; i++)
+		two_r[i] = wire_net_read_any(&na, two_buf[i], sizeof(two_buf[i]));
+}
+
+/* The first read returned @first, short, and the second the rest, @second. */
+static void check_two_reads(const char *first, const char *second)
+{
+	CHECK_EQ(two_r[0], (ssize_t)strlen(first));
+	CHECK(memcmp(two_buf[0], first, strlen(first)) == 0);
+	CHECK_EQ(two_r[1], (ssize_t)strlen(second));
+	CHECK(memcmp(two_buf[1], second, strlen(second)) == 0);
 }
 
 /* Everything is queued before the reader runs again. */
@@ -786,13 +796,10 @@ TEST(short_read_at_tcp_urgent_mark)
 	a_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(a_fd >= 0);
 	CHECK_EQ(wire_net_init(&na, a_fd), 0);
-	spawn("reader", urgent_reader, NULL);
+	spawn("reader", two_reads, NULL);
 	spawn("sender", urgent_sender, NULL);
 	run();
-	CHECK_EQ(urg_r[0], 3);
-	CHECK(memcmp(urg_buf[0], "abc", 3) == 0);
-	CHECK_EQ(urg_r[1], 3);
-	CHECK(memcmp(urg_buf[1], "def", 3) == 0);
+	check_two_reads("abc", "def");
 	close(urg_peer);
 	close(lfd);
 	wire_net_close(&na);
@@ -802,9 +809,6 @@ TEST(short_read_at_tcp_urgent_mark)
  * A Unix-socket read stops after a message that carries SCM_RIGHTS, with
  * the next message queued. The next read returns it.
  */
-static ssize_t scm_r[2];
-static char scm_buf[2][16];
-
 static void send_with_fd(int sock, const char *data, size_t len, int fd)
 {
 	union {
@@ -827,15 +831,6 @@ static void send_with_fd(int sock, const char *data, size_t len, int fd)
 	CHECK_EQ(sendmsg(sock, &m, 0), (ssize_t)len);
 }
 
-/* Parks in its first read before anything is sent: the fd is watched. */
-static void scm_reader(void *arg)
-{
-	(void)arg;
-	wire_net_set_timeout(&na, 1000 * test_time_scale());
-	scm_r[0] = wire_net_read_any(&na, scm_buf[0], sizeof(scm_buf[0]));
-	scm_r[1] = wire_net_read_any(&na, scm_buf[1], sizeof(scm_buf[1]));
-}
-
 /* Both messages are queued before the reader runs again. */
 static void scm_sender(void *arg)
 {
@@ -853,13 +848,10 @@ TEST(short_read_at_scm_rights_message)
 	setup();
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
-	spawn("reader", scm_reader, NULL);
+	spawn("reader", two_reads, NULL);
 	spawn("sender", scm_sender, NULL);
 	run();
-	CHECK_EQ(scm_r[0], 3);
-	CHECK(memcmp(scm_buf[0], "abc", 3) == 0);
-	CHECK_EQ(scm_r[1], 3);
-	CHECK(memcmp(scm_buf[1], "def", 3) == 0);
+	check_two_reads("abc", "def");
 	close(sp[1]);
 	wire_net_close(&na);
 }
