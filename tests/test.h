@@ -91,6 +91,9 @@ int test_time_scale(void);
 /* 1 when running under valgrind. */
 int test_under_valgrind(void);
 
+/* 1 when running under an emulator (qemu-user: WIRE_TEST_EMULATED=1). */
+int test_under_emulator(void);
+
 /* 1 in a ThreadSanitizer build (it caps threads and fibers at 8128, and
  * starts no thread in a child of a multi-threaded fork). */
 static inline int test_under_tsan(void)

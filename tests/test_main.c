@@ -79,6 +79,12 @@ int test_under_valgrind(void)
 	return s && *s == '1';
 }
 
+int test_under_emulator(void)
+{
+	const char *s = getenv("WIRE_TEST_EMULATED");
+	return s && *s == '1';
+}
+
 unsigned test_stack_size(void)
 {
 	return 64 * 1024;
