@@ -9,10 +9,10 @@
  * threads. Requires wire_fd_init() on the calling thread before a call
  * has to wait.
  *
- * Timeouts: every blocking call is bounded by the net's timeout_msec
- * (-1: no limit, 0: fail at once instead of waiting), counted from the
- * start of that call over all the waits it makes. A call that runs out of
- * time fails with ETIMEDOUT.
+ * Timeouts: every blocking call is bounded by the net's timeout (in
+ * nanoseconds; -1: no limit, 0: fail at once instead of waiting), counted
+ * from the start of that call over all the waits it makes. A call that
+ * runs out of time fails with ETIMEDOUT.
  *
  * Errors: -1 with errno. ETIMEDOUT for a timeout; otherwise the kernel's
  * errno (ECONNRESET, EPIPE, ECONNREFUSED, ...), or EBADF when the state
@@ -30,6 +30,7 @@
 #ifndef WIRE_NET_H
 #define WIRE_NET_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -41,7 +42,7 @@ extern "C" {
 
 typedef struct wire_net {
 	wire_fd_state_t fds; /* readiness state; fds.fd is the socket */
-	int timeout_msec;    /* limit of each blocking call, -1: none */
+	int64_t timeout_ns;  /* limit of each blocking call, -1: none */
 	unsigned flags;	     /* private */
 } wire_net_t;
 
@@ -53,10 +54,10 @@ typedef struct wire_net {
  */
 int wire_net_init(wire_net_t *net, int fd);
 
-/* Set the limit of each later blocking call on @net (-1: none). */
-static inline void wire_net_set_timeout(wire_net_t *net, int msec)
+/* Set the limit of each later blocking call on @net, in ns (negative: none). */
+static inline void wire_net_set_timeout_ns(wire_net_t *net, int64_t ns)
 {
-	net->timeout_msec = msec < 0 ? -1 : msec;
+	net->timeout_ns = ns < 0 ? -1 : ns;
 }
 
 /*
@@ -90,16 +91,17 @@ int wire_net_connect(wire_net_t *net, const struct sockaddr *addr, socklen_t add
 /*
  * Resolve @host and @service with wio_getaddrinfo() (TCP, any family) and
  * connect to each address in turn until one succeeds, all within one
- * overall limit of @timeout_msec (-1: none); the name lookup itself runs
+ * overall limit of @timeout_ns nanoseconds (negative: none); the name lookup itself runs
  * on a wio_ worker and is not cut short by the limit, but its time counts.
  * On success, @net holds the connected socket (non-blocking, close-on-exec)
- * with its timeout set to @timeout_msec, and 0 is returned. On failure
+ * with its timeout set to @timeout_ns, and 0 is returned. On failure
  * @net holds nothing (every socket tried was closed) and -1 is returned
  * with errno: ETIMEDOUT, the errno of the last address tried, or for a
  * failed lookup ENOENT (unknown name or service), EAGAIN (temporary
  * resolver failure), ENOMEM, or getaddrinfo's errno (EAI_SYSTEM).
  */
-int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service, int timeout_msec);
+int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
+			 int64_t timeout_ns);
 
 /*
  * Read what is available, up to @len (> 0) bytes, waiting within the

@@ -26,7 +26,7 @@ int wire_net_init(wire_net_t *net, int fd)
 	if (!(fl & O_NONBLOCK) && sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
 	wire_fd_mode_init(&net->fds, fd);
-	net->timeout_msec = -1;
+	net->timeout_ns = -1;
 	net->flags = 0;
 	return 0;
 }
@@ -38,13 +38,12 @@ int wire_net_close(wire_net_t *net)
 }
 
 /*
- * Park until the socket is ready in direction @dir, or the call's deadline
- * passes. *@deadline is 0 until the first wait of the call computes it.
- * Returns 0 (ready or spurious: retry the I/O) or -1 with errno. The wait
- * parks a record of its own (no shared chained wait), so several wires
- * may wait on one socket with timeouts.
+ * Park until the socket is ready in direction @dir, or @deadline passes
+ * (CLOCK_MONOTONIC ns; 0: none). Returns 0 (ready or spurious: retry the
+ * I/O) or -1 with errno. The wait parks a record of its own (no shared
+ * chained wait), so several wires may wait on one socket with timeouts.
  */
-static int net_wait(wire_net_t *net, int dir, int64_t *deadline)
+static int wait_until(wire_net_t *net, int dir, int64_t deadline)
 {
 	wire_fd_state_t *s = &net->fds;
 
@@ -54,11 +53,23 @@ static int net_wait(wire_net_t *net, int dir, int64_t *deadline)
 	}
 	if (s->mode == WIRE_FD_MODE_NONE && wire_fd_mode_read(s) < 0)
 		return -1;
-	if (net->timeout_msec < 0)
+	if (!deadline)
 		return dir == DIR_READ ? wire_fd_wait_read(s) : wire_fd_wait_write(s);
+	return wire__fd_wait_until(s, dir == DIR_WRITE, deadline);
+}
+
+/* The deadline of a call on @net that starts now: 0 for none. */
+static int64_t call_deadline(const wire_net_t *net)
+{
+	return net->timeout_ns < 0 ? 0 : wire_now_ns() + net->timeout_ns;
+}
+
+/* wait_until() within the call's limit; *@deadline is 0 until its first wait sets it. */
+static int net_wait(wire_net_t *net, int dir, int64_t *deadline)
+{
 	if (*deadline == 0)
-		*deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
-	return wire__fd_wait_until(s, dir == DIR_WRITE, *deadline);
+		*deadline = call_deadline(net);
+	return wait_until(net, dir, *deadline);
 }
 
 ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
@@ -89,7 +100,7 @@ ssize_t wire_net_read_min(wire_net_t *net, void *buf, size_t min, size_t max)
 		if (net->flags & NET_WAIT_FIRST) {
 			net->flags &= ~NET_WAIT_FIRST;
 			/* Out of time, it still reads what is there. */
-			if (net->timeout_msec != 0 && net_wait(net, DIR_READ, &deadline) < 0 &&
+			if (net->timeout_ns != 0 && net_wait(net, DIR_READ, &deadline) < 0 &&
 			    errno != ETIMEDOUT)
 				return -1;
 		}
@@ -205,46 +216,27 @@ static int connect_first(wire_net_t *net, const struct sockaddr *addr, socklen_t
 static int connect_until(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen,
 			 int64_t deadline)
 {
-	int saved = net->timeout_msec;
-
 	if (connect_first(net, addr, addrlen, deadline) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -1;
-	net->timeout_msec = -1;
-	if (deadline) {
-		int64_t left = deadline - wire_now_ns();
-		net->timeout_msec = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-	}
-	int64_t d = 0;
-	for (;;) {
-		if (net_wait(net, DIR_WRITE, &d) < 0)
-			break;
+	while (wait_until(net, DIR_WRITE, deadline) == 0) {
 		/*
 		 * Probe the outcome with connect() itself: 0 (or EISCONN) once
 		 * established, EALREADY while the handshake goes on (a spurious
 		 * wakeup), the pending error if it failed.
 		 */
-		if (sys_connect(net->fds.fd, addr, addrlen) == 0 || errno == EISCONN) {
-			net->timeout_msec = saved;
+		if (sys_connect(net->fds.fd, addr, addrlen) == 0 || errno == EISCONN)
 			return 0;
-		}
 		if (errno != EALREADY && errno != EINPROGRESS && errno != EINTR)
-			break;
+			return -1;
 	}
-	int e = errno;
-	net->timeout_msec = saved;
-	errno = e;
 	return -1;
 }
 
 int wire_net_connect(wire_net_t *net, const struct sockaddr *addr, socklen_t addrlen)
 {
-	int64_t deadline = 0;
-
-	if (net->timeout_msec >= 0)
-		deadline = wire_now_ns() + (int64_t)net->timeout_msec * 1000000;
-	return connect_until(net, addr, addrlen, deadline);
+	return connect_until(net, addr, addrlen, call_deadline(net));
 }
 
 static int eai_errno(int eai)
@@ -265,18 +257,18 @@ static int eai_errno(int eai)
 	}
 }
 
-int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service, int timeout_msec)
+int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
+			 int64_t timeout_ns)
 {
 	struct addrinfo hints, *res = NULL;
-	int64_t deadline = 0;
+	int64_t deadline;
 	int r, err = ENOENT;
 
 	/* Whatever fails, @net holds nothing: closing it is harmless. */
 	wire_fd_mode_init(&net->fds, -1);
 	net->flags = 0;
-	net->timeout_msec = timeout_msec < 0 ? -1 : timeout_msec;
-	if (timeout_msec >= 0)
-		deadline = wire_now_ns() + (int64_t)timeout_msec * 1000000;
+	wire_net_set_timeout_ns(net, timeout_ns);
+	deadline = call_deadline(net);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -300,7 +292,6 @@ int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
 		}
 		wire_fd_mode_init(&net->fds, fd);
 		net->flags = 0;
-		net->timeout_msec = timeout_msec < 0 ? -1 : timeout_msec;
 		if (connect_until(net, ai->ai_addr, ai->ai_addrlen, deadline) == 0) {
 			freeaddrinfo(res);
 			return 0;

@@ -58,7 +58,9 @@ static inline void tc_run(struct srv *s, void (*body)(void))
 /* Connect a client socket with a generous timeout for each later call. */
 static inline void tc_connect(wire_net_t *n)
 {
-	CHECK_EQ(wire_net_connect_tcp(n, "127.0.0.1", tc_port_str, 5000 * test_time_scale()), 0);
+	CHECK_EQ(wire_net_connect_tcp(n, "127.0.0.1", tc_port_str,
+				      TEST_MS(5000 * test_time_scale())),
+		 0);
 }
 
 static inline void tc_send(wire_net_t *n, const char *s, size_t len)
@@ -104,11 +106,11 @@ static inline void tc_read_exact(wire_net_t *n, char *buf, size_t len)
 static inline size_t tc_drip(wire_net_t *n, const char *s, size_t len, int gap_ms, char *out,
 			     size_t cap, size_t *outlen)
 {
-	int saved = n->timeout_msec;
+	int64_t saved = n->timeout_ns;
 	size_t i = 0;
 
 	*outlen = 0;
-	wire_net_set_timeout(n, gap_ms);
+	wire_net_set_timeout_ns(n, TEST_MS(gap_ms));
 	while (i < len) {
 		if (wire_net_write(n, s + i, 1) != 1) {
 			CHECK(errno == EPIPE || errno == ECONNRESET);
@@ -124,7 +126,7 @@ static inline size_t tc_drip(wire_net_t *n, const char *s, size_t len, int gap_m
 			break;
 		CHECK_EQ(errno, ETIMEDOUT);
 	}
-	wire_net_set_timeout(n, saved);
+	wire_net_set_timeout_ns(n, saved);
 	out[*outlen] = '\0';
 	return i;
 }

@@ -114,6 +114,9 @@ static inline int test_under_tsan(void)
 /* Stack size tests should give wires that call into libc or the checks. */
 unsigned test_stack_size(void);
 
+/* @ms milliseconds in nanoseconds. */
+#define TEST_MS(ms) ((int64_t)(ms) * 1000000)
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t test_now_ms(void);
 

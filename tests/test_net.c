@@ -149,7 +149,7 @@ static int drained_rounds;
 static void drained_reader(void *arg)
 {
 	(void)arg;
-	wire_net_set_timeout(&na, 2000 * test_time_scale());
+	wire_net_set_timeout_ns(&na, TEST_MS(2000 * test_time_scale()));
 	int next = 0;
 	for (int i = 0; next < 100; i++) {
 		char c[128];
@@ -201,7 +201,7 @@ static void silent_reader(void *arg)
 	(void)arg;
 	char c;
 	int64_t t0 = test_now_ms();
-	wire_net_set_timeout(&na, 100);
+	wire_net_set_timeout_ns(&na, TEST_MS(100));
 	r_timed = wire_net_read_any(&na, &c, 1);
 	e_timed = errno;
 	t_timed = test_now_ms() - t0;
@@ -234,7 +234,7 @@ static void stuck_writer(void *arg)
 	(void)arg;
 	static char big[4 << 20];
 	int64_t t0 = test_now_ms();
-	wire_net_set_timeout(&na, 100);
+	wire_net_set_timeout_ns(&na, TEST_MS(100));
 	r_timed = wire_net_write(&na, big, sizeof(big));
 	e_timed = errno;
 	t_timed = test_now_ms() - t0;
@@ -262,7 +262,7 @@ static void timed_acceptor(void *arg)
 {
 	(void)arg;
 	int64_t t0 = test_now_ms();
-	wire_net_set_timeout(&nl, 80);
+	wire_net_set_timeout_ns(&nl, TEST_MS(80));
 	a_fd = wire_net_accept(&nl, NULL, NULL);
 	a_err = errno;
 	t_timed = test_now_ms() - t0;
@@ -290,7 +290,7 @@ static void acceptor(void *arg)
 {
 	(void)arg;
 	char buf[8];
-	wire_net_set_timeout(&nl, 2000 * test_time_scale());
+	wire_net_set_timeout_ns(&nl, TEST_MS(2000 * test_time_scale()));
 	a_fd = wire_net_accept(&nl, NULL, NULL);
 	CHECK(a_fd >= 0);
 	CHECK(fcntl(a_fd, F_GETFL) & O_NONBLOCK);
@@ -307,10 +307,10 @@ static void connector(void *arg)
 {
 	(void)arg;
 	char buf[8];
-	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 2000 * test_time_scale());
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, TEST_MS(2000 * test_time_scale()));
 	c_err = errno;
 	CHECK_EQ(c_res, 0);
-	CHECK_EQ(nb.timeout_msec, 2000 * test_time_scale());
+	CHECK_EQ(nb.timeout_ns, TEST_MS(2000 * test_time_scale()));
 	CHECK_EQ(wire_net_write(&nb, "ping", 4), 4);
 	CHECK_EQ(wire_net_read_full(&nb, buf, 4), 4);
 	CHECK(memcmp(buf, "pong", 4) == 0);
@@ -332,7 +332,7 @@ TEST(connect_tcp_and_accept)
 static void refused_connector(void *arg)
 {
 	(void)arg;
-	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 1000 * test_time_scale());
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, TEST_MS(1000 * test_time_scale()));
 	c_err = errno;
 }
 
@@ -378,7 +378,7 @@ static void backlog_connector(void *arg)
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		CHECK(fd >= 0);
 		CHECK_EQ(wire_net_init(&c[n], fd), 0);
-		wire_net_set_timeout(&c[n], 150);
+		wire_net_set_timeout_ns(&c[n], TEST_MS(150));
 		int64_t t0 = test_now_ms();
 		int r = wire_net_connect(&c[n], (struct sockaddr *)&a, sizeof(a));
 		if (r < 0) {
@@ -413,7 +413,7 @@ static void reset_victim(void *arg)
 {
 	(void)arg;
 	char buf[8];
-	wire_net_set_timeout(&na, 2000 * test_time_scale());
+	wire_net_set_timeout_ns(&na, TEST_MS(2000 * test_time_scale()));
 	rr = wire_net_read_any(&na, buf, sizeof(buf));
 	er = errno;
 	rw = wire_net_write(&na, "x", 1);
@@ -441,7 +441,7 @@ static void reset_acceptor(void *arg)
 static void reset_connector(void *arg)
 {
 	(void)arg;
-	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 2000), 0);
+	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", port_str, TEST_MS(2000)), 0);
 	spawn("resetter", resetter, NULL);
 }
 
@@ -506,7 +506,7 @@ static void faulty_io(void *arg)
 	CHECK_EQ(wire_net_write(&na, "a", 1), 1);
 	CHECK_EQ(read(sp[1], &c, 1), 1);
 	wire__fault_set(WIRE_SYS_CONNECT, 1, ENETUNREACH);
-	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", "1", 1000), -1);
+	CHECK_EQ(wire_net_connect_tcp(&nb, "127.0.0.1", "1", TEST_MS(1000)), -1);
 	CHECK_EQ(errno, ENETUNREACH);
 }
 
@@ -520,7 +520,7 @@ TEST(syscall_faults)
 	memset(&n, 0x5a, sizeof(n));
 	CHECK_EQ(wire_net_init(&n, sp[0]), -1);
 	CHECK_EQ(errno, EBADF);
-	CHECK_EQ(n.timeout_msec, 0x5a5a5a5a); /* untouched */
+	CHECK_EQ(n.timeout_ns, 0x5a5a5a5a5a5a5a5aLL); /* untouched */
 	CHECK_EQ(wire_net_init(&na, sp[0]), 0);
 	spawn("io", faulty_io, NULL);
 	run();
@@ -538,7 +538,7 @@ static void data_then_eof_reader(void *arg)
 {
 	(void)arg;
 	char buf[64];
-	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	wire_net_set_timeout_ns(&na, TEST_MS(1000 * test_time_scale()));
 	/* Parks first: its wait takes the one edge that data and FIN make. */
 	eof_first = wire_net_read_any(&na, buf, sizeof(buf));
 	eof_second = wire_net_read_any(&na, buf, sizeof(buf));
@@ -604,7 +604,7 @@ TEST(two_timed_acceptors_on_one_listener)
 	setup();
 	lfd = listen_local(4, &lport);
 	CHECK_EQ(wire_net_init(&nl, lfd), 0);
-	wire_net_set_timeout(&nl, 1000 * test_time_scale());
+	wire_net_set_timeout_ns(&nl, TEST_MS(1000 * test_time_scale()));
 	spawn("acceptor0", two_acceptor, (void *)0L);
 	spawn("acceptor1", two_acceptor, (void *)1L);
 	spawn("connector", two_connector, NULL);
@@ -629,7 +629,7 @@ static void zero_timeout_reader(void *arg)
 {
 	char buf[16];
 	(void)arg;
-	wire_net_set_timeout(&na, 0);
+	wire_net_set_timeout_ns(&na, TEST_MS(0));
 	CHECK_EQ(write(sp[1], "ab", 2), 2);
 	zero_r[0] = wire_net_read_any(&na, buf, sizeof(buf)); /* short: 2 of 16 */
 	CHECK_EQ(write(sp[1], "cd", 2), 2);
@@ -664,7 +664,7 @@ static void failing_connector(void *arg)
 {
 	(void)arg;
 	wire__fault_set(WIRE_SYS_CONNECT, 1, ENETUNREACH);
-	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, 1000 * test_time_scale());
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, TEST_MS(1000 * test_time_scale()));
 	c_err = errno;
 	wire__fault_clear();
 }
@@ -708,7 +708,7 @@ static void read_after_list(void *arg)
 	int64_t t0;
 
 	(void)arg;
-	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	wire_net_set_timeout_ns(&na, TEST_MS(1000 * test_time_scale()));
 	CHECK_EQ(write(sp[1], "ab", 2), 2);
 	CHECK_EQ(wire_net_read_any(&na, buf, sizeof(buf)), 2); /* short */
 	CHECK_EQ(write(sp[1], "hello", 5), 5);
@@ -756,7 +756,7 @@ static char two_buf[2][16];
 static void two_reads(void *arg)
 {
 	(void)arg;
-	wire_net_set_timeout(&na, 1000 * test_time_scale());
+	wire_net_set_timeout_ns(&na, TEST_MS(1000 * test_time_scale()));
 	for (int i = 0; i < 2; i++)
 		two_r[i] = wire_net_read_any(&na, two_buf[i], sizeof(two_buf[i]));
 }
@@ -897,7 +897,7 @@ static void unix_connector(void *arg)
 
 	CHECK(fd >= 0);
 	CHECK_EQ(wire_net_init(&nb, fd), 0);
-	wire_net_set_timeout(&nb, (int)(long)arg);
+	wire_net_set_timeout_ns(&nb, TEST_MS((int)(long)arg));
 	t0 = test_now_ms();
 	un_res = wire_net_connect(&nb, (struct sockaddr *)&un_addr, un_len);
 	un_err = errno;
@@ -970,7 +970,7 @@ static void trickle_reader(void *arg)
 	char buf[10];
 	int64_t t0 = test_now_ms();
 
-	wire_net_set_timeout(&na, 100);
+	wire_net_set_timeout_ns(&na, TEST_MS(100));
 	if (arg)
 		r_timed = wire_net_read_min(&na, buf, 10, sizeof(buf));
 	else
@@ -1028,7 +1028,7 @@ static void slow_writer(void *arg)
 	int64_t t0 = test_now_ms();
 
 	(void)arg;
-	wire_net_set_timeout(&na, 100);
+	wire_net_set_timeout_ns(&na, TEST_MS(100));
 	r_timed = wire_net_write(&na, big, sizeof(big));
 	e_timed = errno;
 	t_timed = test_now_ms() - t0;
@@ -1078,7 +1078,7 @@ static void tcp_connector(void *arg)
 {
 	int64_t t0 = test_now_ms();
 
-	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, (int)(long)arg);
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", port_str, TEST_MS((int)(long)arg));
 	c_err = errno;
 	t_timed = test_now_ms() - t0;
 }
@@ -1105,7 +1105,7 @@ static void tcp_connector_fault(void *arg)
 	int err = (int)(long)arg;
 
 	wire__fault_set(err == EMFILE ? WIRE_SYS_SOCKET : WIRE_SYS_GETADDRINFO, 1, err);
-	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", "80", 1000);
+	c_res = wire_net_connect_tcp(&nb, "127.0.0.1", "80", TEST_MS(1000));
 	c_err = errno;
 	wire__fault_clear();
 }
@@ -1162,7 +1162,7 @@ static void connect_errors(void *arg)
 	(void)arg;
 	/* Nobody listens on the port any more. */
 	CHECK_EQ(wire_net_init(&c, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), 0);
-	wire_net_set_timeout(&c, 1000 * test_time_scale());
+	wire_net_set_timeout_ns(&c, TEST_MS(1000 * test_time_scale()));
 	CHECK_EQ(wire_net_connect(&c, (struct sockaddr *)&a, sizeof(a)), -1);
 	conn_errs[0] = errno;
 	wire_net_close(&c);

@@ -225,12 +225,12 @@ void srv_linger(struct srv_conn *c, int ms)
 
 	if (shutdown(c->net.fds.fd, SHUT_WR) != 0)
 		return;
-	wire_net_set_timeout(&c->net, ms);
+	wire_net_set_timeout_ns(&c->net, (int64_t)ms * 1000000);
 	while (total < 64 * 1024) {
 		ssize_t n = wire_net_read_any(&c->net, sink, sizeof(sink));
 		if (n <= 0)
 			break;
 		total += (size_t)n;
 	}
-	wire_net_set_timeout(&c->net, -1);
+	wire_net_set_timeout_ns(&c->net, -1);
 }

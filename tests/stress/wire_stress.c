@@ -1028,7 +1028,7 @@ static void net_ping(struct actor *a, struct pair *p)
 	unsigned k, count = 2 + rnd(&a->rng, 20);
 
 	ASSERT(wire_net_init(n, p->fd[0]) == 0);
-	wire_net_set_timeout(n, 30000);
+	wire_net_set_timeout_ns(n, 30 * 1000000000LL);
 	for (k = 0; k < count; k++) {
 		size_t len = 1 + rnd(&a->rng, MAX_MSG);
 		for (size_t i = 0; i < len; i++)
@@ -1054,7 +1054,7 @@ static void net_pong(struct actor *a, struct pair *p)
 	ssize_t r;
 
 	ASSERT(wire_net_init(n, p->fd[1]) == 0);
-	wire_net_set_timeout(n, 30000);
+	wire_net_set_timeout_ns(n, 30 * 1000000000LL);
 	while ((r = wire_net_read_any(n, buf, 1 + rnd(&a->rng, sizeof(buf)))) > 0)
 		if (wire_net_write(n, buf, (size_t)r) != r)
 			fail("wire_net_write: %s", strerror(errno));
