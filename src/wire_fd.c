@@ -79,8 +79,6 @@ struct fd_poller {
 	int forked;	     /* inherited across fork(): must not be polled */
 	int no_pwait2;	     /* epoll_pwait2 is missing: use epoll_wait */
 	unsigned extra;	     /* pending work of watches (wire__fd_pending_add) */
-	int64_t busy_poll;   /* the busy-poll window set: the most polling per block */
-	int64_t poll_now;    /* the window in use, 0 .. busy_poll (adapts) */
 };
 
 /* A wire parked in a wait of a state, on its own stack. */
@@ -95,8 +93,7 @@ static __thread struct fd_poller P __attribute__((tls_model("initial-exec")));
 static unsigned gen_counter;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-/* epoll_pwait2 (ns timeout) where the kernel has it, else epoll_wait (ms, rounded up). */
-static int poll_wait(struct epoll_event *ev, int max, int64_t timeout_ns)
+int wire__fd_poll_wait(struct epoll_event *ev, int max, int64_t timeout_ns)
 {
 	int ms;
 
@@ -262,56 +259,11 @@ static void prune(void)
 	sync_pending();
 }
 
-/*
- * Poll without blocking for up to the window in use from @start, but not
- * past @timeout_ns (-1: none) from it. Returns what the last poll returned: events, 0
- * when the window passed without any, or -1.
- */
-static int busy_poll(struct epoll_event *ev, int64_t start, int64_t timeout_ns)
-{
-	int64_t window = P.poll_now, end;
-	int n;
-
-	if (timeout_ns >= 0 && timeout_ns < window)
-		window = timeout_ns;
-	end = start + window;
-	/* Back to back: spacing the polls with pause loops was measured and
-	 * did not help (the polls are what finds the work early). */
-	do
-		n = poll_wait(ev, MAX_EVENTS, 0);
-	while (n == 0 && wire_now_ns() < end);
-	return n;
-}
-
-/* The smallest window in use: below it polling stops until a short block. */
-#define POLL_MIN_SHARE 8 /* of the window set */
-
-/*
- * Adapt the window in use after polling found nothing and the thread then
- * blocked for @blocked_ns until an event came. A block the full window
- * would have covered means traffic is dense: poll (longer) next time. A
- * longer one means the polling was spent for nothing: halve the window,
- * down to none, so that sparse traffic costs little CPU.
- */
-static void poll_adapt(int64_t blocked_ns)
-{
-	int64_t floor = P.busy_poll / POLL_MIN_SHARE;
-
-	if (blocked_ns <= P.busy_poll) {
-		P.poll_now = P.poll_now < floor ? floor : P.poll_now * 2;
-		if (P.poll_now > P.busy_poll)
-			P.poll_now = P.busy_poll;
-	} else {
-		P.poll_now /= 2;
-		if (P.poll_now < floor)
-			P.poll_now = 0;
-	}
-}
-
 static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 {
 	struct epoll_event ev[MAX_EVENTS];
 	int blocking = timeout_ns != 0, n;
+
 
 	(void)p;
 	if (__builtin_expect(P.forked, 0))
@@ -323,24 +275,10 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 		if (P.base.pending == 0)
 			return;
 	}
-	n = 0;
-	if (timeout_ns != 0 && P.busy_poll) {
-		int64_t t0 = wire_now_ns(), t1 = t0;
-		if (P.poll_now) {
-			n = busy_poll(ev, t0, timeout_ns);
-			t1 = wire_now_ns();
-		}
-		if (n == 0) {
-			/* The time polled counts against the next timer. */
-			if (timeout_ns > 0)
-				timeout_ns = t1 - t0 < timeout_ns ? timeout_ns - (t1 - t0) : 0;
-			n = poll_wait(ev, MAX_EVENTS, timeout_ns);
-			if (n > 0) /* a timeout says nothing about traffic */
-				poll_adapt(wire_now_ns() - t1);
-		}
-	} else {
-		n = poll_wait(ev, MAX_EVENTS, timeout_ns);
-	}
+	if (timeout_ns != 0 && wire__fd_busy_on())
+		n = wire__fd_busy_wait(ev, MAX_EVENTS, timeout_ns);
+	else
+		n = wire__fd_poll_wait(ev, MAX_EVENTS, timeout_ns);
 	if (n < 0) {
 		if (errno == EBADF || errno == EINVAL)
 			wire__misuse("wire_fd",
@@ -386,33 +324,12 @@ static void atfork_register(void)
 /* ------------------------------------------------------------------ */
 /* API.                                                                */
 
-#define BUSY_POLL_MAX_NS 1000000000
-
-/* WIRE_FD_BUSY_POLL_US in ns into *@ns (0 when unset); -1 if malformed. */
-static int env_busy_poll(int64_t *ns)
-{
-	const char *v = getenv("WIRE_FD_BUSY_POLL_US");
-	char *end;
-	long long us;
-
-	*ns = 0;
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	us = strtoll(v, &end, 10);
-	if (errno || *end || us < 0 || us > BUSY_POLL_MAX_NS / 1000)
-		return -1;
-	*ns = us * 1000;
-	return 0;
-}
-
 /* Give the calling thread (which has a scheduler) a fresh epoll instance. */
 static int poller_setup(void)
 {
-	int64_t busy;
 	int ep;
 
-	if (env_busy_poll(&busy) < 0) {
+	if (wire__fd_busy_env() < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -425,7 +342,7 @@ static int poller_setup(void)
 	memset(&P, 0, sizeof(P));
 	P.base.poll = fd_poll;
 	P.epfd = ep;
-	P.busy_poll = P.poll_now = busy;
+	wire__fd_busy_start();
 	P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
 	if (P.gen == 0) /* wrapped: 0 means "none" */
 		P.gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
@@ -456,30 +373,9 @@ int wire_fd_init(void)
 	return poller_setup();
 }
 
-int wire_fd_set_busy_poll(int64_t ns)
+int wire__fd_have_poller(void)
 {
-	if (ns < 0 || ns > BUSY_POLL_MAX_NS || !P.gen || P.forked || wire_thread_get() == NULL ||
-	    wire_thread_get()->poller != &P.base) {
-		errno = EINVAL;
-		return -1;
-	}
-	P.busy_poll = P.poll_now = ns;
-	return 0;
-}
-
-int64_t wire__fd_poll_window(void)
-{
-	return P.poll_now;
-}
-
-int64_t wire_fd_busy_poll(void)
-{
-	if (!P.gen || P.forked || wire_thread_get() == NULL ||
-	    wire_thread_get()->poller != &P.base) {
-		errno = EINVAL;
-		return -1;
-	}
-	return P.busy_poll;
+	return P.gen && !P.forked && wire_thread_get() && wire_thread_get()->poller == &P.base;
 }
 
 void wire_fd_mode_init(wire_fd_state_t *st, int fd)

@@ -58,4 +58,24 @@ WIRE_INTERNAL void wire__fd_pending_add(int delta);
  * adapts between 0 and the window set (tests watch it). */
 WIRE_INTERNAL int64_t wire__fd_poll_window(void);
 
+/* ---- between the poller (wire_fd.c) and busy polling (wire_fd_busy.c) ---- */
+
+struct epoll_event;
+
+/*
+ * One epoll_wait of the calling thread's poller: epoll_pwait2 (ns timeout)
+ * where the kernel has it, else epoll_wait (ms, rounded up); -1 blocks.
+ */
+WIRE_INTERNAL int wire__fd_poll_wait(struct epoll_event *ev, int max, int64_t timeout_ns);
+/* 1 if the calling thread has a usable poller of its own. */
+WIRE_INTERNAL int wire__fd_have_poller(void);
+/* Read WIRE_FD_BUSY_POLL_US for the next start: 0, or -1 if malformed. */
+WIRE_INTERNAL int wire__fd_busy_env(void);
+/* A fresh poller starts busy polling as the environment said. */
+WIRE_INTERNAL void wire__fd_busy_start(void);
+/* 1 while busy polling is on. */
+WIRE_INTERNAL int wire__fd_busy_on(void);
+/* A poll that may block up to @timeout_ns (-1: no limit), busy polling first. */
+WIRE_INTERNAL int wire__fd_busy_wait(struct epoll_event *ev, int max, int64_t timeout_ns);
+
 #endif
