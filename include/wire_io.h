@@ -71,6 +71,12 @@
 extern "C" {
 #endif
 
+/* <sys/stat.h> defines struct statx only under _GNU_SOURCE; declaring the
+ * tag here lets this header compile without it (wio_statx's callers
+ * define _GNU_SOURCE to fill one in). */
+struct statx;
+struct addrinfo; /* <netdb.h> hides it from strict ISO C modes */
+
 /* Largest worker pool wire_io_init() accepts. */
 #define WIRE_IO_MAX_THREADS 256
 

@@ -33,9 +33,13 @@ step "every installed header compiles on its own"
 n=0
 for h in "$prefix"/include/libwire/*.h; do
 	printf '#include "%s"\n' "$(basename "$h")" >"$tmp/h.c"
-	# shellcheck disable=SC2046
-	"$cc" -Wall -Wextra -Werror -fsyntax-only $(pkg-config --cflags libwire) "$tmp/h.c" ||
-		{ echo "install-check: $(basename "$h") does not compile alone"; exit 1; }
+	# Default mode and strict ISO C, where libc hides its extensions.
+	for std in "" -std=c99; do
+		# shellcheck disable=SC2046,SC2086
+		"$cc" -Wall -Wextra -Werror $std -fsyntax-only $(pkg-config --cflags libwire) \
+			"$tmp/h.c" ||
+			{ echo "install-check: $(basename "$h") does not compile alone ($std)"; exit 1; }
+	done
 	n=$((n + 1))
 done
 step "$n headers"
