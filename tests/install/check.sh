@@ -66,10 +66,11 @@ step "pkg-config build of the example in README.md"
 awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on' "$src/README.md" >"$tmp/readme.c"
 [ -s "$tmp/readme.c" ] || { echo "install-check: no \`\`\`c block in README.md"; exit 1; }
 # shellcheck disable=SC2086
-"$cc" -Wall -Wextra -Werror "$tmp/readme.c" -o "$tmp/readme" $flags
+"$cc" -Wall -Wextra -Wwrite-strings -Werror "$tmp/readme.c" -o "$tmp/readme" $flags
 "$tmp/readme" >"$tmp/readme.out"
 cat "$tmp/readme.out"
-grep -q . "$tmp/readme.out" || { echo "install-check: README example printed nothing"; exit 1; }
+printf 'ping 0\npong 0\nping 1\npong 1\nping 2\npong 2\n' | cmp -s - "$tmp/readme.out" ||
+	{ echo "install-check: README example did not print what README.md says"; exit 1; }
 
 step "CMake find_package(libwire) build of tests/install/order.c"
 cmake -S "$src/tests/install" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
