@@ -3,8 +3,9 @@
  *
  * One scheduler (wire_thread_t) runs per OS thread. Wires are run strictly in
  * FIFO order; a wire runs until it yields, suspends or returns. Every object
- * here is caller memory: the library never allocates a wire, a stack or a
- * queue node on its own.
+ * here is caller memory: the library never allocates a wire or a queue
+ * node on its own, and stacks only when asked (wire_stack_alloc(), a
+ * pool).
  */
 #ifndef WIRE_H
 #define WIRE_H
@@ -163,21 +164,22 @@ void wire_thread_init(wire_thread_t *wire_thread);
  */
 void wire_thread_run(void);
 
-/* Number of wires of the calling thread's scheduler now suspended. */
+/* Number of wires of the calling thread's scheduler now suspended (0 without one). */
 unsigned wire_thread_suspended(void);
 
 /*
  * Print the number of suspended wires and their names to stderr. Names are
  * recorded only while the deadlock report is enabled (recording costs a
  * little on every suspend), so a wire that suspended while it was off is
- * counted but not named.
+ * counted but not named. Does nothing without a scheduler on this thread.
  */
 void wire_thread_report_suspended(void);
 
 /*
  * Enable (1) or disable (0) the report at the return of wire_thread_run(),
  * and the recording of suspended wires' names for it (see
- * wire_thread_report_suspended()).
+ * wire_thread_report_suspended()). Does nothing without a scheduler on
+ * this thread.
  */
 void wire_thread_set_deadlock_report(int enable);
 
@@ -208,7 +210,8 @@ void wire_suspend(void);
 /*
  * Queue a suspended wire to run. A wire that is ready or running stays
  * where it is; a done wire is not touched, and neither is a wire blocked
- * in a channel, lock or semaphore call (only the hand-off ends that wait).
+ * in a channel, lock or semaphore call or in wire_wait_single() (only the
+ * hand-off or the trigger ends that wait).
  * Aborts if @wire belongs to the scheduler of another OS thread.
  */
 void wire_resume(wire_t *wire);
@@ -225,7 +228,10 @@ const char *wire_get_name(void);
 /* Current CLOCK_MONOTONIC time in nanoseconds. */
 int64_t wire_now_ns(void);
 
-/* Prepare a timer that will call @fire when it expires. */
+/*
+ * Prepare @t, disarmed, to call @fire when it expires: once per arming
+ * (wire_timer_start_at()).
+ */
 void wire_timer_init(wire_timer_t *t, void (*fire)(wire_timer_t *t));
 
 /*
@@ -251,7 +257,10 @@ int wire_timer_stop(wire_timer_t *t);
  */
 int wire_sleep_ns(int64_t ns);
 
-/* Install @p as the scheduler's poller (NULL removes it). */
+/*
+ * Install @p as the scheduler's poller (NULL removes it). Aborts without
+ * a scheduler on this thread.
+ */
 void wire_thread_set_poller(wire_poller_t *p);
 
 /* The calling thread's scheduler, or NULL before wire_thread_init(). */

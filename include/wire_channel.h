@@ -1,8 +1,8 @@
 /*
  * wire_channel.h - rendezvous channels of `void *` between wires.
  *
- * A channel has no buffer. As the seed says, "the sender will block until
- * the data is received and processed by the receiver": wire_channel_send()
+ * A channel has no buffer, and "the sender will block until the data is
+ * received and processed by the receiver": wire_channel_send()
  * returns only after a receiver has taken the message and has run until
  * its next yield or block, whichever way it received (a receiver blocked
  * before the send, wire_channel_recv_block(), wire_channel_recv_nonblock()

@@ -97,7 +97,9 @@ int wire_io_init(int num_threads);
 
 /*
  * As wire_io_init(), with the backend named by @backend ("threads",
- * "uring" or "auto"; NULL reads WIRE_IO_BACKEND). "uring" fails with
+ * "uring" or "auto"; NULL reads WIRE_IO_BACKEND; any other name fails
+ * with EINVAL). With "uring" the @num_threads workers still run, for the
+ * calls the ring does not carry. "uring" fails with
  * ENOSYS when the library was built without liburing, or with the error of
  * io_uring_setup() when the kernel refuses it.
  */

@@ -2,7 +2,7 @@
  * wire_lock.h - a fair lock between the wires of one scheduler.
  *
  * Taking a free lock costs a load and a store. A wire that finds the lock
- * held queues (its record lives on its own stack) and sleeps; a release
+ * held queues (the hand-off record inside its wire_t) and sleeps; a release
  * hands the lock directly to the oldest waiter, so waiters are served in
  * FIFO order and a newcomer never overtakes one: the lock stays held
  * across the hand-off, even before the new holder runs. The lock is not
@@ -43,8 +43,9 @@ int wire_lock_try_take(wire_lock_t *l);
 /*
  * Release @l: the oldest waiter becomes the holder and is made ready;
  * with no waiter the lock becomes free and the wires in
- * wire_lock_wait_clear() are woken. Never blocks. Releasing a lock that is
- * not held aborts with a message.
+ * wire_lock_wait_clear() are woken. Never blocks; may be called from any
+ * wire of the lock's thread, from a timer callback or outside any wire.
+ * Releasing a lock that is not held aborts with a message.
  */
 void wire_lock_release(wire_lock_t *l);
 

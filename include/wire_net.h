@@ -98,7 +98,9 @@ int wire_net_connect(wire_net_t *net, const struct sockaddr *addr, socklen_t add
  * @net holds nothing (every socket tried was closed) and -1 is returned
  * with errno: ETIMEDOUT, the errno of the last address tried, or for a
  * failed lookup ENOENT (unknown name or service), EAGAIN (temporary
- * resolver failure), ENOMEM, or getaddrinfo's errno (EAI_SYSTEM).
+ * resolver failure), ENOMEM, EINVAL (the resolver refused the request:
+ * EAI_FAMILY, EAI_SOCKTYPE, EAI_BADFLAGS), or getaddrinfo's errno for
+ * EAI_SYSTEM (EIO when it left errno 0).
  */
 int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
 			 int64_t timeout_ns);
@@ -106,7 +108,8 @@ int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
 /*
  * Read what is available, up to @len (> 0) bytes, waiting within the
  * timeout until at least one byte (or the end of stream) arrives. Returns
- * the count (> 0), 0 at end of stream, or -1 with errno.
+ * the count (> 0), 0 at end of stream (and at once, reading nothing, for
+ * @len 0), or -1 with errno.
  */
 ssize_t wire_net_read_any(wire_net_t *net, void *buf, size_t len);
 

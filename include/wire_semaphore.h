@@ -5,8 +5,8 @@
  * wire_sem_take() consumes a unit, blocking while there is none;
  * wire_sem_release() returns one. A release with wires waiting hands its
  * unit straight to the oldest waiter: waiters are served in FIFO order and
- * a newcomer never overtakes one. Records of blocked wires live on their
- * stacks; all other memory is the caller's.
+ * a newcomer never overtakes one. A blocked wire queues the hand-off
+ * record inside its wire_t; all other memory is the caller's.
  */
 #ifndef WIRE_SEMAPHORE_H
 #define WIRE_SEMAPHORE_H

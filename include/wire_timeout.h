@@ -40,7 +40,8 @@ int wire_timeout_reset(wire_timeout_t *t, int msec);
 
 /*
  * Disarm @t; its wait keeps the trigger it has. Returns 1 if the timer
- * was armed, 0 if it had fired or was idle.
+ * was armed, 0 if it had fired or was idle. Call it on the thread that
+ * armed @t (aborts otherwise, as wire_timer_stop()).
  */
 int wire_timeout_stop(wire_timeout_t *t);
 

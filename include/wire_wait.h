@@ -46,7 +46,8 @@ void wire_wait_init(wire_wait_t *w);
  * Trigger @w and wake the wire waiting on it (directly or through its
  * list). Returns 1 if this call triggered it, 0 if @w was stopped or
  * already triggered since its last arming. Never blocks; may be called
- * from any wire, from a timer or poller callback, or outside any wire.
+ * from any wire, from a timer or poller callback, or outside any wire, of
+ * the OS thread whose wires use @w (a wait is not shared between threads).
  */
 int wire_wait_resume(wire_wait_t *w);
 
