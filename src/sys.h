@@ -257,14 +257,29 @@ static inline void *sys_calloc(size_t n, size_t size)
 /*
  * The resolver. An injected errno stands for the EAI code a resolver gives
  * for it: EAGAIN for EAI_AGAIN, ENOMEM for EAI_MEMORY, ENOENT for
- * EAI_NONAME, any other for EAI_SYSTEM with that errno.
+ * EAI_NONAME, EINVAL for EAI_FAMILY, EIO for EAI_SYSTEM leaving errno 0,
+ * any other for EAI_SYSTEM with that errno.
  */
 static inline int sys_getaddrinfo(const char *node, const char *service,
 				  const struct addrinfo *hints, struct addrinfo **res)
 {
-	if (WIRE_SYS_FAULT(WIRE_SYS_GETADDRINFO))
-		return errno == EAGAIN ? EAI_AGAIN : errno == ENOMEM ? EAI_MEMORY
-				   : errno == ENOENT ? EAI_NONAME : EAI_SYSTEM;
+	if (WIRE_SYS_FAULT(WIRE_SYS_GETADDRINFO)) {
+		switch (errno) {
+		case EAGAIN:
+			return EAI_AGAIN;
+		case ENOMEM:
+			return EAI_MEMORY;
+		case ENOENT:
+			return EAI_NONAME;
+		case EINVAL:
+			return EAI_FAMILY;
+		case EIO:
+			errno = 0;
+			return EAI_SYSTEM;
+		default:
+			return EAI_SYSTEM;
+		}
+	}
 	return getaddrinfo(node, service, hints, res);
 }
 

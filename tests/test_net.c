@@ -1112,7 +1112,7 @@ static void tcp_connector_fault(void *arg)
 
 TEST(connect_tcp_documented_errors)
 {
-	static const int errs[] = {EAGAIN, ENOMEM, ENOENT, EMFILE};
+	static const int errs[] = {EAGAIN, ENOMEM, ENOENT, EINVAL, EIO, EMFILE};
 
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		setup();
