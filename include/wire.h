@@ -34,6 +34,7 @@ typedef struct wire_coro {
 	size_t stack_size; /* bytes usable from stack upward */
 	void *asan_fake_stack;
 	void *tsan_fiber;
+	void (*redirect)(void); /* sanitizer builds: called on resumption (cancellation) */
 	unsigned valgrind_id;
 } wire_coro_t;
 
@@ -48,6 +49,8 @@ enum wire_state {
 struct wire_thread;
 struct wire;
 struct wire_wait;
+struct wire_park;
+struct wire_group;
 
 /*
  * The record of a wire blocked until another wire hands it something: a
@@ -66,21 +69,34 @@ typedef struct wire_handoff {
 		void **dst; /* where a blocked receiver's message goes */
 	};
 	int state; /* of a channel receiver: idle, queued, notified or done */
+	void *obj; /* the channel a recv_wait record is armed on */
 } wire_handoff_t;
 
 /* Bytes of a wire's name, with its terminating NUL: longer names are cut. */
 #define WIRE_NAME_MAX 32
 
+/*
+ * A wire. Caller memory; set up by wire_init(). Treat the fields as
+ * private except where a header says otherwise.
+ */
 typedef struct wire {
 	wire_coro_t coro;
 	struct wire *run_next; /* next in the run queue while ready */
 	wire_list_t link;      /* in the suspended list (deadlock report on), else next NULL */
 	int state;	       /* enum wire_state */
+	int cancel;	       /* 0; asked (ends at its next block); ending */
 	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
 	wire_handoff_t handoff; /* while blocked in a hand-off (channel, lock, semaphore) */
+	struct wire_park *park; /* what it waits on, suspended outside a hand-off */
+	unsigned defers;	/* DEFER blocks in scope (wire_defer.h) */
+	wire_list_t joiners;	/* hand-off records of the wires in wire_join() */
+	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
+	struct wire_group *group;	 /* or NULL */
+	wire_list_t group_link;		 /* in group->members */
+	_Alignas(16) unsigned char unwind[32]; /* unwinder's record while cancelled */
 } wire_t;
 
 /*
@@ -215,6 +231,94 @@ void wire_suspend(void);
  * Aborts if @wire belongs to the scheduler of another OS thread.
  */
 void wire_resume(wire_t *wire);
+
+/*
+ * Cancel @wire: make it end without running the rest of its code. A wire
+ * that is blocked (suspended in any blocking call of any layer, or in
+ * wire_suspend()) ends at that point; a wire that is ready to run (it
+ * yielded, or its wait has just completed: a message, a lock, a wio
+ * call's result was handed to it) ends at its next block or yield, after
+ * the call that completed has returned; a wire that was never run ends
+ * without running; the calling wire itself ends at once (wire_cancel()
+ * does not return then).
+ *
+ * What the wire waits on is withdrawn at once, before any other wire
+ * runs: its place in a channel, lock, semaphore, wait or join queue, in a
+ * wait list and the sources chained in it (channel receiver records,
+ * fd waits and timeouts are taken back), its fd wait, sleep or timer, its
+ * wire_pool_alloc_block() place; the other wires go on as if it had never
+ * queued. A wio call in flight cannot be withdrawn: it completes (io_uring
+ * is asked to cancel it) before the wire ends, so its buffers on the
+ * wire's stack stay valid to the end.
+ *
+ * Then the wire's DEFER blocks (wire_defer.h) run, innermost first, on its
+ * own stack, and it ends as if its entry function had returned: wires in
+ * wire_join() wake, it leaves its group, a pooled wire returns to its
+ * pool. The DEFER blocks may block; the wire cannot be cancelled again.
+ * Anything else the wire holds stays as it is: a lock it holds stays held
+ * and an fd state it registered stays registered unless a DEFER block
+ * releases them. Cancelling a wire that has ended, or one already
+ * cancelled, changes nothing.
+ *
+ * Returns 0, or -1 with errno EINVAL when @wire is NULL. Aborts if @wire
+ * belongs to the scheduler of another OS thread. May be called from any
+ * wire of the thread, from a timer callback or outside any wire.
+ */
+int wire_cancel(wire_t *wire);
+
+/*
+ * Block the calling wire until @wire has ended (returned from its entry
+ * function or been cancelled); returns at once if it has. Any number of
+ * wires may wait for one. @wire refers to the wire_t: once a wire has
+ * ended its memory may be reused for another one (a pool does so), and a
+ * join then waits for that one. Returns 0, or -1 with errno EINVAL
+ * (@wire NULL or of another thread's scheduler) or EDEADLK (@wire is the
+ * caller). Aborts outside a wire.
+ */
+int wire_join(wire_t *wire);
+
+/*
+ * A group of wires of one scheduler, to cancel and wait for together
+ * (structured concurrency): a server's shutdown is wire_group_cancel()
+ * and wire_group_join(). A wire leaves its group when it ends. Caller
+ * memory; treat the fields as private.
+ */
+typedef struct wire_group {
+	wire_list_t members; /* wires not yet ended, in the order added */
+	wire_list_t joiners; /* hand-off records of the wires in wire_group_join() */
+	unsigned count;
+} wire_group_t;
+
+/* Make @group an empty group. */
+void wire_group_init(wire_group_t *group);
+
+/*
+ * Add @wire, which has been started (wire_init(), wire_pool_alloc()) and
+ * has not ended, to @group; it stays a member until it ends. Adding it
+ * right after starting it leaves no gap: starting a wire never switches.
+ * Returns 0, or -1 with errno EINVAL (NULL argument, a wire that has
+ * ended, is in a group already or belongs to another thread's scheduler).
+ */
+int wire_group_add(wire_group_t *group, wire_t *wire);
+
+/* The number of members of @group that have not ended. */
+unsigned wire_group_count(const wire_group_t *group);
+
+/*
+ * wire_cancel() every member of @group, in the order they were added.
+ * When the caller is a member it is cancelled last, and the call does not
+ * return. Members that have DEFER blocks to run or a wio call to finish
+ * end when they next run: wire_group_join() waits for them. Returns 0, or
+ * -1 with errno EINVAL when @group is NULL.
+ */
+int wire_group_cancel(wire_group_t *group);
+
+/*
+ * Block until every member of @group has ended; returns at once when it
+ * has none. Returns 0, or -1 with errno EINVAL (@group NULL) or EDEADLK
+ * (the caller is a member). Aborts outside a wire.
+ */
+int wire_group_join(wire_group_t *group);
 
 /* The running wire, or NULL outside any wire. */
 wire_t *wire_get_current(void);

@@ -32,8 +32,6 @@ typedef struct wire_pool_entry {
 	void *stack; /* from wire_stack_alloc(), or NULL until first use */
 	struct wire_pool *pool;
 	struct wire_pool_entry *next_free; /* link in the pool's free stack */
-	void (*entry)(void *);		   /* the caller's entry function and argument */
-	void *arg;
 } wire_pool_entry_t;
 
 /* A pool. Caller memory; treat the fields as private. */

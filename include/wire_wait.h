@@ -37,6 +37,11 @@ typedef struct wire_wait {
 	int triggered;		/* 0; 1 triggered; 2 triggered and returned by a wait call */
 	int armed;
 	int lasting; /* chaining keeps a returned trigger (a timeout's wait) */
+	/* Set by the source that triggers the wait (a timeout, an fd, a channel
+	 * receiver record): takes the source's hold on the wait back when the
+	 * wire waiting on its list is cancelled. NULL for a plain wait. */
+	void (*withdraw)(struct wire_wait *w);
+	void *source;
 } wire_wait_t;
 
 /* Arm @w, untriggered and unchained. */

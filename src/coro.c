@@ -46,7 +46,8 @@ struct coro_start {
 };
 
 struct coro_saved {
-	void (*fn)(void *); /* always NULL */
+	void (*fn)(void *);	/* always NULL */
+	void (*redirect)(void); /* called on resumption (coro_redirect) */
 	jmp_buf jb;
 };
 
@@ -90,15 +91,29 @@ static void __attribute__((noreturn, noinline)) start_fresh(struct coro_start *s
 	__builtin_trap();
 }
 
+#ifndef WIRE_ASAN
+void coro_redirect(wire_coro_t *c, void (*fn)(void))
+{
+	((struct coro_saved *)c->sp)->redirect = fn;
+}
+#endif
+
 int wire_coro_jump(void **save_sp, void *to_sp)
 {
 	struct coro_saved self;
 	struct coro_start *to = to_sp;
 
 	self.fn = NULL;
+	self.redirect = NULL;
 	*save_sp = &self;
-	if (_setjmp(self.jb) != 0)
+	if (_setjmp(self.jb) != 0) {
+		/* Written by another context meanwhile. */
+		void (*fn)(void) = *(void (*volatile *)(void)) & self.redirect;
+
+		if (fn)
+			fn();
 		return 0;
+	}
 	if (to->fn)
 		start_fresh(to);
 	_longjmp(((struct coro_saved *)to_sp)->jb, 1);

@@ -102,6 +102,56 @@ static inline void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void 
 void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg);
 #endif
 
+/*
+ * Make the suspended context @c, when next resumed, call @fn (which must
+ * not return) as if the code at its resume point had called it: the
+ * registers are those of the resume point and @fn's return address is
+ * the resume address, so an unwinder started in @fn walks the suspended
+ * frames as they are (cancellation, wire_cancel.c).
+ *
+ * The assembly switches rewrite the saved frame. x86-64 moves the six
+ * saved registers down one slot and puts @fn where they popped the resume
+ * address, which then sits where @fn expects its return address. aarch64
+ * moves the 160-byte frame down 16 bytes and resumes in
+ * wire_coro_redirect_stub, which pops the original resume address (into
+ * x30) and @fn from above the frame and branches to @fn. Sanitizer builds keep
+ * bookkeeping after the switch (coro_switch), and the ucontext switch
+ * resumes through _longjmp: both call @fn themselves on resumption.
+ */
+#if defined(WIRE_ASAN)
+static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+{
+	c->redirect = fn;
+}
+#elif defined(WIRE_CORO_X86_64)
+static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+{
+	uint64_t *sp = c->sp, *nsp = sp - 1; /* r15 r14 r13 r12 rbx rbp resume */
+
+	for (int i = 0; i < 6; i++)
+		nsp[i] = sp[i];
+	nsp[6] = (uint64_t)(uintptr_t)fn;
+	c->sp = nsp;
+}
+#elif defined(WIRE_CORO_AARCH64)
+void wire_coro_redirect_stub(void);
+
+static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+{
+	uint64_t *sp = c->sp, *nsp = sp - 2; /* 20 words, x30 at [11] */
+	uint64_t resume = sp[11];
+
+	for (int i = 0; i < 20; i++)
+		nsp[i] = sp[i];
+	nsp[11] = (uint64_t)(uintptr_t)wire_coro_redirect_stub;
+	nsp[20] = resume; /* the stub pops these two */
+	nsp[21] = (uint64_t)(uintptr_t)fn;
+	c->sp = nsp;
+}
+#else
+void coro_redirect(wire_coro_t *c, void (*fn)(void));
+#endif
+
 #ifdef WIRE_VALGRIND
 /*
  * Nonzero when running under valgrind, set once when the library loads:
@@ -122,6 +172,7 @@ static inline void coro_make(wire_coro_t *c, void *stack, size_t size, void (*fn
 	c->stack = stack;
 	c->stack_size = size;
 	c->asan_fake_stack = NULL;
+	c->redirect = NULL;
 #ifdef WIRE_ASAN
 	/* A reused stack still carries the poison of its last wire's frames. */
 	__asan_unpoison_memory_region(stack, size);
@@ -164,6 +215,12 @@ static inline int coro_switch(wire_coro_t *from, wire_coro_t *to)
 	__sanitizer_finish_switch_fiber(from->asan_fake_stack,
 					(const void **)&wire_coro_asan_from->stack,
 					&wire_coro_asan_from->stack_size);
+	if (__builtin_expect(from->redirect != NULL, 0)) {
+		void (*fn)(void) = from->redirect;
+
+		from->redirect = NULL;
+		fn();
+	}
 	return 0;
 #else
 	return wire_coro_jump(&from->sp, to->sp);
@@ -191,12 +248,36 @@ static inline __attribute__((noreturn)) void coro_exit(wire_coro_t *dying, wire_
 	__tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
 #ifdef WIRE_ASAN
+	/* Frames left for good (a cancelled wire's, mid-stack) keep their
+	 * poison: the memory may be reused for anything once this returns. */
+	__asan_unpoison_memory_region(dying->stack, dying->stack_size);
 	wire_coro_asan_from = scratch;
 	__sanitizer_start_switch_fiber(NULL, to->stack, to->stack_size);
 #endif
 	(void)dying;
 	wire_coro_jump(&scratch->sp, to->sp);
 	__builtin_unreachable();
+}
+
+/*
+ * Forget the suspended context @c for good without running it again (a
+ * wire cancelled while suspended with nothing to unwind): its stack may
+ * be reused at once.
+ */
+static inline void coro_discard(wire_coro_t *c)
+{
+#ifdef WIRE_ASAN
+	__asan_unpoison_memory_region(c->stack, c->stack_size);
+#endif
+#ifdef WIRE_VALGRIND
+	if (wire_coro_on_valgrind)
+		VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+#ifdef WIRE_TSAN
+	__tsan_destroy_fiber(c->tsan_fiber);
+	c->tsan_fiber = NULL;
+#endif
+	(void)c;
 }
 
 /* Called by the scheduler when it regains control, to free what coro_exit left. */
@@ -219,6 +300,7 @@ static inline void coro_init_self(wire_coro_t *c)
 	c->stack = NULL;
 	c->stack_size = 0;
 	c->asan_fake_stack = NULL;
+	c->redirect = NULL;
 	c->valgrind_id = 0;
 #ifdef WIRE_TSAN
 	c->tsan_fiber = __tsan_get_current_fiber();

@@ -75,4 +75,19 @@ wire_coro_trampoline:
 	.cfi_endproc
 	.size	wire_coro_trampoline, .-wire_coro_trampoline
 
+/*
+ * Resume point of a context redirected by coro_redirect() (coro.h): pop the
+ * original resume address into x30 and the function to call into x16,
+ * leaving sp as the resume point had it, and branch, so the function runs
+ * as if called from the resume point.
+ */
+	.globl	wire_coro_redirect_stub
+	.hidden	wire_coro_redirect_stub
+	.type	wire_coro_redirect_stub, %function
+	.p2align 4
+wire_coro_redirect_stub:
+	ldp	x30, x16, [sp], #16
+	br	x16
+	.size	wire_coro_redirect_stub, .-wire_coro_redirect_stub
+
 	.section .note.GNU-stack, "", %progbits

@@ -221,16 +221,23 @@ static void fire_timers(wire_thread_t *t)
 /* ------------------------------------------------------------------ */
 /* Scheduling.                                                         */
 
+void wire__exit(wire_t *cur)
+{
+	wire_thread_t *t = cur->thread;
+
+	wire__finish(cur);
+	coro_exit(&cur->coro, &t->grave, wire__next_context(t));
+}
+
 static void __attribute__((noreturn)) wire_main(void *arg)
 {
 	wire_t *w = arg;
-	wire_thread_t *t;
 
 	coro_started();
-	w->entry(w->arg);
-	t = w->thread;
-	w->state = WIRE_DONE;
-	coro_exit(&w->coro, &t->grave, wire__next_context(t));
+	/* A wire cancelled before it ever ran does not run at all. */
+	if (__builtin_expect(w->cancel == WIRE__CANCEL_NONE, 1))
+		w->entry(w->arg);
+	wire__exit(w);
 }
 
 /*
@@ -263,6 +270,11 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 	w->thread = t;
 	w->link.next = NULL;
 	w->handoff.wire = NULL;
+	w->cancel = WIRE__CANCEL_NONE;
+	w->defers = 0;
+	list_init(&w->joiners);
+	w->on_end = NULL;
+	w->group = NULL;
 	coro_make(&w->coro, stack, stack_size, wire_main, w);
 	w->state = WIRE_READY;
 	wire__runq_push(t, w);
@@ -276,7 +288,7 @@ void wire_yield(void)
 
 void wire_suspend(void)
 {
-	(void)wire__suspend(current_or_die(wire__self, "wire_suspend"));
+	(void)wire__park(current_or_die(wire__self, "wire_suspend"), NULL);
 }
 
 void wire_resume(wire_t *w)
@@ -288,6 +300,7 @@ void wire_resume(wire_t *w)
 }
 
 struct sleeper {
+	wire_park_t park; /* first: the park is the record */
 	wire_timer_t timer;
 	wire_t *wire;
 };
@@ -295,6 +308,12 @@ struct sleeper {
 static void sleeper_fire(wire_timer_t *tm)
 {
 	wire_resume(wire_container_of(tm, struct sleeper, timer)->wire);
+}
+
+static int sleeper_withdraw(wire_park_t *p)
+{
+	wire_timer_stop(&((struct sleeper *)(void *)p)->timer);
+	return 1;
 }
 
 int wire_sleep_ns(int64_t ns)
@@ -308,12 +327,14 @@ int wire_sleep_ns(int64_t ns)
 		wire_yield();
 		return 0;
 	}
+	wire__cancel_point(s.wire);
 	wire_timer_init(&s.timer, sleeper_fire);
+	s.park.withdraw = sleeper_withdraw;
 	now = wire_now_ns();
 	/* Past the clock's range: forever, not a deadline wrapped into the past. */
 	wire_timer_start_at(&s.timer, ns > INT64_MAX - now ? INT64_MAX : now + ns);
 	while (s.timer.armed)
-		wire_suspend();
+		wire__park(s.wire, &s.park);
 	return 0;
 }
 

@@ -176,10 +176,21 @@ int wire_channel_recv_nonblock(wire_channel_t *c, void **msg)
 	return 0;
 }
 
+/* The wire waiting on a list with @w chained was cancelled. */
+static void receiver_withdraw(wire_wait_t *w)
+{
+	wire_channel_receiver_t *r = w->source;
+
+	wire_channel_recv_unwait(r->obj, r);
+}
+
 void wire_channel_recv_wait(wire_channel_t *c, wire_channel_receiver_t *r, wire_wait_t *wait)
 {
 	r->wire = NULL;
 	r->wait = wait;
+	r->obj = c;
+	wait->withdraw = receiver_withdraw;
+	wait->source = r;
 	if (!list_empty(&c->senders)) {
 		notify(r);
 		return;

@@ -486,11 +486,34 @@ int wire_fd_mode_none(wire_fd_state_t *st)
 	return 0;
 }
 
-/* A parked wait with a deadline: the timer takes the record back. */
+/* A parked wait, with a deadline: the timer takes the record back. */
 struct timed_parked {
 	struct parked rec;
+	wire_park_t park; /* taken back by wire_cancel() */
+	int timed;	  /* @timer is armed (a deadline) */
 	wire_timer_t timer;
 };
+
+static int parked_withdraw(wire_park_t *p)
+{
+	struct timed_parked *tp = wire_container_of(p, struct timed_parked, park);
+
+	if (tp->rec.err < 0) {
+		list_del(&tp->rec.link);
+		P.parked--;
+		sync_pending();
+	}
+	if (tp->timed)
+		wire_timer_stop(&tp->timer);
+	return 1;
+}
+
+/* The wire waiting on a list with this direction chained was cancelled. */
+static void dir_withdraw(wire_wait_t *w)
+{
+	uncount(wire_container_of(w, wire_fd_dir_t, wait));
+	sync_pending();
+}
 
 static void wait_timed_out(wire_timer_t *tm)
 {
@@ -532,6 +555,8 @@ static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, i
 	}
 	tp.rec.wire = self;
 	tp.rec.err = -1;
+	tp.park.withdraw = parked_withdraw;
+	tp.timed = deadline != 0;
 	list_add_tail(&st->dir[d].parked, &tp.rec.link);
 	P.parked++;
 	sync_pending();
@@ -540,7 +565,7 @@ static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, i
 		wire_timer_start_at(&tp.timer, deadline);
 	}
 	do
-		wire__suspend(self);
+		wire__park(self, &tp.park);
 	while (tp.rec.err < 0);
 	/* The waker unlinked the record. */
 	if (deadline)
@@ -591,6 +616,7 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 		return NULL;
 	uncount(dir);
 	wire_wait_reset(&dir->wait);
+	dir->wait.withdraw = dir_withdraw;
 	wire_wait_chain(wl, &dir->wait);
 	if (ready) {
 		st->ready &= ~ready_bit(d);

@@ -25,6 +25,41 @@ extern WIRE_INTERNAL __thread wire_thread_t *wire__self __attribute__((tls_model
  */
 WIRE_INTERNAL void wire__misuse(const char *call, const char *what) __attribute__((noreturn, cold));
 
+/*
+ * Cancellation (wire_cancel.c). wire_t.cancel is 0, CANCEL_ASKED (the
+ * wire was cancelled while ready: it ends at its next block or yield) or
+ * CANCEL_ENDING (it is running its DEFER blocks or has ended; blocking
+ * calls then work as usual, so a DEFER block may block).
+ */
+enum { WIRE__CANCEL_NONE, WIRE__CANCEL_ASKED, WIRE__CANCEL_ENDING };
+
+/*
+ * What a wire suspended outside a hand-off waits on: a record on its
+ * stack (a sleep's timer, a parked fd wait, a wait list, a pool waiter,
+ * a wio call) that starts with this. @withdraw takes the record out of
+ * everything that could reach it and returns 1, or returns 0 when the
+ * wait cannot be withdrawn and must complete first (a wio call in
+ * flight): the wire then ends when it resumes (wire__cancel_point).
+ */
+typedef struct wire_park {
+	int (*withdraw)(struct wire_park *p);
+} wire_park_t;
+
+/* End the running wire @cur, cancelled: run its DEFER blocks, end it. */
+WIRE_INTERNAL void wire__cancel_self(wire_t *cur) __attribute__((noreturn, cold));
+
+/*
+ * @cur, cancelled while ready, is about to block: withdraw the wait it
+ * has set up and end, or return if that wait must complete first.
+ */
+WIRE_INTERNAL void wire__cancel_blocked(wire_t *cur) __attribute__((cold));
+
+/* End the wire's life: group, joiners, on_end; called once per run. */
+WIRE_INTERNAL void wire__finish(wire_t *w);
+
+/* End the running wire @cur now (its entry returned, or it is cancelled). */
+WIRE_INTERNAL void wire__exit(wire_t *cur) __attribute__((noreturn));
+
 /* The running wire, or NULL outside any wire (same as wire_get_current). */
 static inline wire_t *wire__current(void)
 {
@@ -100,11 +135,30 @@ static inline int wire__suspend(wire_t *cur)
 {
 	wire_thread_t *t = cur->thread;
 
+	if (__builtin_expect(cur->cancel == WIRE__CANCEL_ASKED, 0))
+		wire__cancel_blocked(cur);
 	cur->state = WIRE_SUSPENDED;
 	if (__builtin_expect(t->report_deadlock, 0))
 		list_add_tail(&t->suspended, &cur->link);
 	t->num_suspended++;
 	return coro_switch(&cur->coro, wire__next_context(t));
+}
+
+/*
+ * Suspend @cur waiting on the record @p (NULL: nothing to withdraw), so
+ * that a wire_cancel() of it can take the record back.
+ */
+static inline int wire__park(wire_t *cur, wire_park_t *p)
+{
+	cur->park = p;
+	return wire__suspend(cur);
+}
+
+/* A blocking call's cancellation point: ends @cur if it was cancelled. */
+static inline void wire__cancel_point(wire_t *cur)
+{
+	if (__builtin_expect(cur->cancel == WIRE__CANCEL_ASKED, 0))
+		wire__cancel_self(cur);
 }
 
 /* wire_yield() of the running wire @cur: run every other ready wire once. */
@@ -113,6 +167,7 @@ static inline void wire__yield(wire_t *cur)
 	wire_thread_t *t = cur->thread;
 	wire_coro_t *to;
 
+	wire__cancel_point(cur);
 	cur->state = WIRE_READY;
 	wire__runq_push(t, cur);
 	to = wire__next_context(t);

@@ -97,10 +97,14 @@ static void forget_parent(void)
 static struct wio_ctx *enter(const char *call)
 {
 	struct wio_ctx *c = wio_ctx_self();
+	wire_t *cur = wire__current();
 	unsigned gen;
 
-	if (!wire__current())
+	if (!cur)
 		return NULL;
+	/* Every wio call from a wire is a blocking point, also when it ends up
+	 * performed in place. */
+	wire__cancel_point(cur);
 	if (__builtin_expect(atomic_load_explicit(&forked, memory_order_relaxed), 0))
 		wire__misuse(call, "wire_io was running when this process forked: the child "
 				   "must call wire_io_init() before wio calls from wires");
@@ -137,9 +141,48 @@ long wio_plain(struct wio_req *r)
 	return result(r);
 }
 
+/*
+ * The wire of @r is cancelled: a call still queued (for a worker, or for
+ * room on the ring) is taken back; one under way must complete first.
+ */
+static int req_withdraw(wire_park_t *p)
+{
+	struct wio_req *r = wire_container_of(p, struct wio_req, park);
+	struct wio_ctx *c = r->ctx;
+	int gone = r->ring ? wio_uring_withdraw(c, r) : wio_pool_withdraw(r);
+
+	if (gone && !--c->busy && c->drainer) {
+		wire_t *w = c->drainer;
+		c->drainer = NULL;
+		wire__resume(w);
+	}
+	return gone;
+}
+
+/* A call completed for a cancelled wire: release what it made for the caller. */
+static void release_result(const struct wio_req *r)
+{
+	if (r->ret < 0)
+		return;
+	switch (r->op) {
+	case WIO_OPENAT:
+		sys_close((int)r->ret);
+		break;
+	case WIO_OPENDIR:
+		if (r->ptr)
+			closedir(r->ptr);
+		break;
+	case WIO_GETADDRINFO:
+		if (r->ret == 0 && *r->res)
+			freeaddrinfo(*r->res);
+		break;
+	}
+}
+
 long wio_issue(struct wio_ctx *c, struct wio_req *r)
 {
 	r->wire = wire__current();
+	r->park.withdraw = req_withdraw;
 	r->ctx = c;
 	r->done = 0;
 	r->ring = 0;
@@ -151,8 +194,12 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 		wio_complete(c, r);
 	}
 	while (!r->done)
-		wire__suspend(r->wire);
+		wire__park(r->wire, &r->park);
 	wio_uring_finish(r);
+	if (__builtin_expect(r->wire->cancel == WIRE__CANCEL_ASKED, 0)) {
+		release_result(r);
+		wire__cancel_self(r->wire);
+	}
 	return result(r);
 }
 

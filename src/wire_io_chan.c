@@ -186,14 +186,23 @@ void wio_ctx_forget(struct wio_ctx *c)
 	c->efd = -1;
 }
 
+static int drain_withdraw(wire_park_t *p)
+{
+	(void)p;
+	return 0;
+}
+
 void wio_ctx_drain(struct wio_ctx *c)
 {
 	wire_t *self = wire__current();
 
 	if (self) {
+		/* Not withdrawn by a cancel: the shutdown completes first. */
+		static wire_park_t not_now = {.withdraw = drain_withdraw};
+
 		while (c->busy) {
 			c->drainer = self;
-			wire__suspend(self);
+			wire__park(self, &not_now);
 		}
 		return;
 	}

@@ -85,6 +85,7 @@ struct wio_ctx;
  */
 struct wio_req {
 	struct wio_req *next; /* pool queue, completion list, ring backlog */
+	wire_park_t park;     /* taken back by wire_cancel() while queued */
 	wire_t *wire;
 	struct wio_ctx *ctx;
 	int op;	  /* enum wio_op */
@@ -210,6 +211,8 @@ WIRE_INTERNAL void wio_pool_stop(void);
 WIRE_INTERNAL int wio_pool_submit(struct wio_ctx *c, struct wio_req *r);
 /* After fork(), in the child: the parent's workers do not exist here. */
 WIRE_INTERNAL void wio_pool_forget(void);
+/* Take @r out of the queue if no worker has taken it yet. Returns 1 if so. */
+WIRE_INTERNAL int wio_pool_withdraw(struct wio_req *r);
 
 /* ---- wire_io_uring.c ---- */
 
@@ -239,6 +242,12 @@ static inline int wio_uring_unsubmitted(const struct wio_ctx *c)
 }
 /* After a call completed on the ring: its result in libc's form. */
 WIRE_INTERNAL void wio_uring_finish(struct wio_req *r);
+/*
+ * The wire of @r, on the ring, is cancelled: take @r back if it still
+ * waits for room (returns 1), else ask the kernel to cancel it (returns 0:
+ * its completion, maybe ECANCELED, comes as usual).
+ */
+WIRE_INTERNAL int wio_uring_withdraw(struct wio_ctx *c, struct wio_req *r);
 /* The ring of @c may carry calls to be flushed later (its timer). */
 static inline int wio_uring_armed(const struct wio_ctx *c)
 {
@@ -282,6 +291,12 @@ static inline void wio_uring_finish(struct wio_req *r)
 {
 	(void)r;
 }
+static inline int wio_uring_withdraw(struct wio_ctx *c, struct wio_req *r)
+{
+	(void)c;
+	(void)r;
+	return 0;
+}
 static inline int wio_uring_armed(const struct wio_ctx *c)
 {
 	(void)c;
@@ -289,6 +304,8 @@ static inline int wio_uring_armed(const struct wio_ctx *c)
 }
 #endif
 
+/* Calls queued for the workers, not yet taken by one. For tests. */
+WIRE_INTERNAL unsigned wire__io_pool_queued(void);
 /* Calls the calling thread has handed off since its channel was set up. For tests. */
 WIRE_INTERNAL unsigned long wire__io_handoffs(void);
 

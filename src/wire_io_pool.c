@@ -273,6 +273,38 @@ int wio_pool_submit(struct wio_ctx *c, struct wio_req *r)
 	return 0;
 }
 
+int wio_pool_withdraw(struct wio_req *r)
+{
+	struct wio_req **pp;
+	int found = 0;
+
+	pthread_mutex_lock(&pool.lock);
+	for (pp = &pool.head; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			if (pool.tailp == &r->next)
+				pool.tailp = pp;
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	if (found)
+		wire__fd_pending_add(-1);
+	return found;
+}
+
+unsigned wire__io_pool_queued(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&pool.lock);
+	for (struct wio_req *r = pool.head; r; r = r->next)
+		n++;
+	pthread_mutex_unlock(&pool.lock);
+	return n;
+}
+
 void wio_pool_forget(void)
 {
 	/* The forking thread alone exists in the child: no worker holds the

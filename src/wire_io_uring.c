@@ -351,6 +351,32 @@ static void prepare(struct wio_ctx *c, struct wio_req *r)
 		wire_timer_start_at(&u->flush, 0);
 }
 
+int wio_uring_withdraw(struct wio_ctx *c, struct wio_req *r)
+{
+	struct wio_uring *u = &c->u;
+	struct io_uring_sqe *sqe;
+
+	for (struct wio_req **pp = &u->backlog; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			if (u->backlog_tail == &r->next)
+				u->backlog_tail = pp;
+			return 1;
+		}
+	}
+	/* In the kernel's hands: ask it to stop (a read of a pipe that
+	 * nobody writes would wait for ever). Without room the call runs
+	 * its course. The cancel's own completion carries no request. */
+	if (u->unsubmitted + u->inflight >= u->room || !(sqe = io_uring_get_sqe(&u->ring)))
+		return 0;
+	io_uring_prep_cancel(sqe, r, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+	u->unsubmitted++;
+	if (!u->flush.armed)
+		wire_timer_start_at(&u->flush, 0);
+	return 0;
+}
+
 int wio_uring_issue(struct wio_ctx *c, struct wio_req *r)
 {
 	struct wio_uring *u = &c->u;
@@ -475,7 +501,8 @@ void wio_uring_reap(struct wio_ctx *c)
 		for (unsigned i = 0; i < n; i++) {
 			struct wio_req *r = io_uring_cqe_get_data(cqes[i]);
 			int res = cqes[i]->res;
-			complete_one(c, r, res);
+			if (r) /* else a cancel's own completion */
+				complete_one(c, r, res);
 		}
 		io_uring_cq_advance(&u->ring, n);
 		total += n;

@@ -8,11 +8,13 @@
  * to the oldest of them directly (it never reaches the free stack, so a
  * wire_pool_alloc() made in the meantime cannot take it).
  *
- * When may a finished entry be reused? A pooled wire runs pool_main()
- * on the entry's own stack; pool_main() gives the entry back after the
- * caller's function returns, and then returns into the wire layer, which
- * marks the wire done and switches away from that stack for the last
- * time. Between the give-back and that final switch no other wire runs:
+ * When may a finished entry be reused? The wire layer calls the wire's
+ * on_end hook, which gives the entry back, as the wire ends: after the
+ * caller's function returned (or the wire was cancelled), still on the
+ * entry's stack, and then switches away from that stack for the last
+ * time (a wire cancelled while suspended with nothing to unwind is ended
+ * by another wire and never runs on it again). Between the give-back and
+ * that final switch no other wire runs:
  * scheduling is cooperative and neither the give-back (list operations and
  * a wire__resume(), which only queues) nor the wire layer's exit path
  * switches or calls user code. So whoever takes the entry next - a waiter
@@ -38,10 +40,17 @@
 /* A caller parked in wire_pool_alloc_block(); lives on that wire's stack. */
 struct pool_waiter {
 	wire_list_t link;	  /* in pool->waiters; first member (see give_back) */
+	wire_park_t park;	  /* taken back by wire_cancel() */
 	wire_t *wire;		  /* the parked wire */
 	wire_pool_entry_t *entry; /* set when an entry is handed over */
 };
 _Static_assert(offsetof(struct pool_waiter, link) == 0, "give_back casts the node");
+
+static int waiter_withdraw(wire_park_t *p)
+{
+	list_del(&wire_container_of(p, struct pool_waiter, park)->link);
+	return 1;
+}
 
 /* Abort: @call was given a pool that wire_pool_init() did not set up. */
 static void __attribute__((noreturn, cold)) not_initialized(const char *call)
@@ -94,8 +103,6 @@ int wire_pool_init(wire_pool_t *pool, wire_pool_entry_t *entries, unsigned size,
 		e->wire.state = WIRE_DONE;
 		e->stack = NULL;
 		e->pool = pool;
-		e->entry = NULL;
-		e->arg = NULL;
 		e->next_free = pool->free;
 		pool->free = e;
 	}
@@ -117,13 +124,15 @@ static void give_back(wire_pool_t *pool, wire_pool_entry_t *e)
 	pool->in_use--;
 }
 
-static void pool_main(void *arg)
+/*
+ * The wire of @w's entry has ended (returned or cancelled): see the
+ * comment at the top, nothing runs between this and the wire's last
+ * switch away from the stack, if it still runs on it at all.
+ */
+static void entry_ended(wire_t *w)
 {
-	wire_pool_entry_t *e = arg;
+	wire_pool_entry_t *e = wire_container_of(w, wire_pool_entry_t, wire);
 
-	e->entry(e->arg);
-	/* See the comment at the top: nothing runs between this and the
-	 * wire's last switch away from e->stack. */
 	give_back(e->pool, e);
 }
 
@@ -156,13 +165,12 @@ static inline wire_t *start(wire_pool_t *pool, wire_pool_entry_t *e, const char 
 
 	if (__builtin_expect(e->stack == NULL, 0) && first_stack(pool, e) != 0)
 		return untake(pool, e);
-	e->entry = fn;
-	e->arg = arg;
 	/* Fails only without a scheduler on this thread (EINVAL), and then
 	 * changes nothing: stack and entry function were checked. */
-	w = wire_init(&e->wire, name, pool_main, e, e->stack, pool->stack_size);
+	w = wire_init(&e->wire, name, fn, arg, e->stack, pool->stack_size);
 	if (__builtin_expect(w == NULL, 0))
 		return untake(pool, e);
+	w->on_end = entry_ended;
 	return w;
 }
 
@@ -195,6 +203,7 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 	wire_pool_entry_t *e;
 
 	w.wire = wire__blocking_current("wire_pool_alloc_block");
+	wire__cancel_point(w.wire);
 	if (!pool || !entry_point) {
 		errno = EINVAL;
 		return NULL;
@@ -207,10 +216,11 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 		pool->in_use++;
 	} else {
 		w.entry = NULL;
+		w.park.withdraw = waiter_withdraw;
 		list_add_tail(&pool->waiters, &w.link);
 		/* Other resumes of this wire are absorbed: only a hand-off ends the wait. */
 		while (!w.entry)
-			wire__suspend(w.wire);
+			wire__park(w.wire, &w.park);
 		e = w.entry;
 	}
 	return start(pool, e, name, entry_point, arg);

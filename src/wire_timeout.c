@@ -12,6 +12,12 @@ static void timeout_fire(wire_timer_t *tm)
 	wire_wait_resume(&wire_container_of(tm, wire_timeout_t, timer)->wait);
 }
 
+/* The wire waiting on a list with the timeout chained was cancelled. */
+static void timeout_withdraw(wire_wait_t *w)
+{
+	wire_timer_stop(&wire_container_of(w, wire_timeout_t, wait)->timer);
+}
+
 int wire_timeout_init(wire_timeout_t *t)
 {
 	if (!t) {
@@ -21,6 +27,7 @@ int wire_timeout_init(wire_timeout_t *t)
 	wire_timer_init(&t->timer, timeout_fire);
 	wire_wait_init(&t->wait);
 	t->wait.lasting = 1; /* a deadline that has passed stays passed */
+	t->wait.withdraw = timeout_withdraw;
 	return 0;
 }
 

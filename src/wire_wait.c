@@ -25,6 +25,8 @@ void wire_wait_init(wire_wait_t *w)
 	w->triggered = NOT_TRIGGERED;
 	w->armed = 1;
 	w->lasting = 0;
+	w->withdraw = NULL;
+	w->source = NULL;
 }
 
 int wire_wait_resume(wire_wait_t *w)
@@ -94,9 +96,39 @@ void wire_wait_unchain(wire_wait_t *w)
 	w->list = NULL;
 }
 
+/* A wire parked in wire_list_wait(), on its stack. */
+struct list_park {
+	wire_park_t park;
+	wire_wait_list_t *wl;
+};
+
+/*
+ * The parked wire was cancelled: unchain every wait of the list and let
+ * each one's source let go of it (a timeout stops, an fd wait stops
+ * counting, a channel receiver record leaves its channel), since the
+ * list, the waits and the sources' records are likely on the wire's
+ * stack, which is about to be reused.
+ */
+static int list_withdraw(wire_park_t *p)
+{
+	wire_wait_list_t *wl = wire_container_of(p, struct list_park, park)->wl;
+	wire_list_t *n;
+
+	wl->waiter = NULL;
+	while ((n = list_pop(&wl->head))) {
+		wire_wait_t *w = wire_container_of(n, wire_wait_t, link);
+
+		w->list = NULL;
+		if (w->withdraw)
+			w->withdraw(w);
+	}
+	return 1;
+}
+
 wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 {
 	wire_t *self = wire__blocking_current("wire_list_wait");
+	struct list_park lp = {.park.withdraw = list_withdraw, .wl = wl};
 
 	for (;;) {
 		for (wire_list_t *n = wl->head.next; n != &wl->head; n = n->next) {
@@ -107,7 +139,7 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 			}
 		}
 		wl->waiter = self;
-		wire__suspend(self);
+		wire__park(self, &lp.park);
 		wl->waiter = NULL;
 	}
 }
