@@ -34,7 +34,7 @@ typedef struct wire_coro {
 	size_t stack_size; /* bytes usable from stack upward */
 	void *asan_fake_stack;
 	void *tsan_fiber;
-	void (*redirect)(void); /* sanitizer builds: called on resumption (cancellation) */
+	long (*redirect)(void); /* sanitizer builds: called on resumption */
 	unsigned valgrind_id;
 } wire_coro_t;
 
@@ -70,6 +70,9 @@ typedef struct wire_handoff {
 	};
 	int state; /* of a channel receiver: idle, queued, notified or done */
 	void *obj; /* the channel a recv_wait record is armed on */
+	/* Called instead of waking @wire when the hand-off completes (a case
+	 * of wire_select()); NULL for a wire's own record. */
+	void (*fire)(struct wire_handoff *h);
 } wire_handoff_t;
 
 /* Bytes of a wire's name, with its terminating NUL: longer names are cut. */

@@ -72,6 +72,13 @@ typedef struct wire_fd_dir {
 	wire_list_t counted; /* node in the poller's list while @wait counts as pending */
 } wire_fd_dir_t;
 
+/* A wire parked in a wait of a state, on its stack. Private. */
+typedef struct wire_fd_parked {
+	wire_list_t link; /* in dir[].parked */
+	wire_t *wire;
+	int err; /* -1 while parked; then 0 (ready) or the errno of the wait */
+} wire_fd_parked_t;
+
 /*
  * Readiness state of one fd for the wires of one thread. Caller memory;
  * initialize with wire_fd_mode_init(). Read @fd freely (wire_fd_close()

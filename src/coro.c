@@ -47,7 +47,7 @@ struct coro_start {
 
 struct coro_saved {
 	void (*fn)(void *);	/* always NULL */
-	void (*redirect)(void); /* called on resumption (coro_redirect) */
+	long (*redirect)(void); /* called on resumption (coro_redirect) */
 	jmp_buf jb;
 };
 
@@ -92,7 +92,7 @@ static void __attribute__((noreturn, noinline)) start_fresh(struct coro_start *s
 }
 
 #ifndef WIRE_ASAN
-void coro_redirect(wire_coro_t *c, void (*fn)(void))
+void coro_redirect(wire_coro_t *c, long (*fn)(void))
 {
 	((struct coro_saved *)c->sp)->redirect = fn;
 }
@@ -108,11 +108,9 @@ int wire_coro_jump(void **save_sp, void *to_sp)
 	*save_sp = &self;
 	if (_setjmp(self.jb) != 0) {
 		/* Written by another context meanwhile. */
-		void (*fn)(void) = *(void (*volatile *)(void)) & self.redirect;
+		long (*fn)(void) = *(long (*volatile *)(void)) & self.redirect;
 
-		if (fn)
-			fn();
-		return 0;
+		return fn ? (int)fn() : 0;
 	}
 	if (to->fn)
 		start_fresh(to);

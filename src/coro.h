@@ -103,11 +103,13 @@ void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
 #endif
 
 /*
- * Make the suspended context @c, when next resumed, call @fn (which must
- * not return) as if the code at its resume point had called it: the
- * registers are those of the resume point and @fn's return address is
- * the resume address, so an unwinder started in @fn walks the suspended
- * frames as they are (cancellation, wire_cancel.c).
+ * Make the suspended context @c, when next resumed, call @fn as if the
+ * code at its resume point had called it: the registers are those of the
+ * resume point and @fn's return address is the resume address. So what
+ * @fn returns is what the switch returns there (a blocked call that ends
+ * with `return wire__suspend(...)` returns it to its caller: a receive
+ * woken by the channel's close returns -1), and an unwinder started in
+ * @fn walks the suspended frames as they are (cancellation).
  *
  * The assembly switches rewrite the saved frame. x86-64 moves the six
  * saved registers down one slot and puts @fn where they popped the resume
@@ -119,12 +121,12 @@ void *wire_coro_prepare(void *stack, size_t size, void (*fn)(void *), void *arg)
  * resumes through _longjmp: both call @fn themselves on resumption.
  */
 #if defined(WIRE_ASAN)
-static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+static inline void coro_redirect(wire_coro_t *c, long (*fn)(void))
 {
 	c->redirect = fn;
 }
 #elif defined(WIRE_CORO_X86_64)
-static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+static inline void coro_redirect(wire_coro_t *c, long (*fn)(void))
 {
 	uint64_t *sp = c->sp, *nsp = sp - 1; /* r15 r14 r13 r12 rbx rbp resume */
 
@@ -136,7 +138,7 @@ static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
 #elif defined(WIRE_CORO_AARCH64)
 void wire_coro_redirect_stub(void);
 
-static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
+static inline void coro_redirect(wire_coro_t *c, long (*fn)(void))
 {
 	uint64_t *sp = c->sp, *nsp = sp - 2; /* 20 words, x30 at [11] */
 	uint64_t resume = sp[11];
@@ -149,7 +151,7 @@ static inline void coro_redirect(wire_coro_t *c, void (*fn)(void))
 	c->sp = nsp;
 }
 #else
-void coro_redirect(wire_coro_t *c, void (*fn)(void));
+void coro_redirect(wire_coro_t *c, long (*fn)(void));
 #endif
 
 #ifdef WIRE_VALGRIND
@@ -216,10 +218,10 @@ static inline int coro_switch(wire_coro_t *from, wire_coro_t *to)
 					(const void **)&wire_coro_asan_from->stack,
 					&wire_coro_asan_from->stack_size);
 	if (__builtin_expect(from->redirect != NULL, 0)) {
-		void (*fn)(void) = from->redirect;
+		long (*fn)(void) = from->redirect;
 
 		from->redirect = NULL;
-		fn();
+		return (int)fn();
 	}
 	return 0;
 #else

@@ -270,6 +270,7 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 	w->thread = t;
 	w->link.next = NULL;
 	w->handoff.wire = NULL;
+	w->handoff.fire = NULL;
 	w->cancel = WIRE__CANCEL_NONE;
 	w->defers = 0;
 	list_init(&w->joiners);

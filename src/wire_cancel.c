@@ -101,7 +101,7 @@ void wire__cancel_self(wire_t *cur)
 }
 
 /* Where a cancelled wire resumes (coro_redirect): called from its resume point. */
-static void __attribute__((noreturn)) cancel_entry(void)
+static long __attribute__((noreturn)) cancel_entry(void)
 {
 	wire__cancel_self(wire__self->current);
 }
@@ -120,10 +120,18 @@ static int withdraw(wire_t *w)
 	return w->park ? w->park->withdraw(w->park) : 1;
 }
 
-void wire__cancel_blocked(wire_t *cur)
+int wire__suspend_cancelled(wire_t *cur)
 {
+	wire_thread_t *t = cur->thread;
+
 	if (withdraw(cur))
 		wire__cancel_self(cur);
+	/* A wio call under way: wait for it as usual (wire__suspend). */
+	cur->state = WIRE_SUSPENDED;
+	if (__builtin_expect(t->report_deadlock, 0))
+		list_add_tail(&t->suspended, &cur->link);
+	t->num_suspended++;
+	return coro_switch(&cur->coro, wire__next_context(t));
 }
 
 /* Cancel the suspended wire @w of the scheduler @t (not running). */

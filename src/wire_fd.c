@@ -81,13 +81,6 @@ struct fd_poller {
 	unsigned extra;	     /* pending work of watches (wire__fd_pending_add) */
 };
 
-/* A wire parked in a wait of a state, on its own stack. */
-struct parked {
-	wire_list_t link;
-	wire_t *wire;
-	int err; /* -1 while parked; then 0 (ready) or the errno of the wait */
-};
-
 /* initial-exec: a plain access, also from libwire.so (no __tls_get_addr call). */
 static __thread struct fd_poller P __attribute__((tls_model("initial-exec")));
 static unsigned gen_counter;
@@ -146,7 +139,7 @@ static int wake_dir(wire_fd_dir_t *d)
 	int taken = 0;
 
 	while ((n = list_pop(&d->parked))) {
-		struct parked *rec = wire_container_of(n, struct parked, link);
+		wire_fd_parked_t *rec = wire_container_of(n, wire_fd_parked_t, link);
 		rec->err = 0;
 		P.parked--;
 		wire__resume(rec->wire);
@@ -168,7 +161,7 @@ static void release(wire_fd_state_t *st, int err)
 		wire_list_t *n;
 
 		while ((n = list_pop(&dir->parked))) {
-			struct parked *rec = wire_container_of(n, struct parked, link);
+			wire_fd_parked_t *rec = wire_container_of(n, wire_fd_parked_t, link);
 			rec->err = err;
 			P.parked--;
 			wire__resume(rec->wire);
@@ -488,7 +481,7 @@ int wire_fd_mode_none(wire_fd_state_t *st)
 
 /* A parked wait, with a deadline: the timer takes the record back. */
 struct timed_parked {
-	struct parked rec;
+	wire_fd_parked_t rec;
 	wire_park_t park; /* taken back by wire_cancel() */
 	int timed;	  /* @timer is armed (a deadline) */
 	wire_timer_t timer;
@@ -575,6 +568,49 @@ static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, i
 		return -1;
 	}
 	return 0;
+}
+
+int wire__fd_is_ready(const wire_fd_state_t *st, int d)
+{
+	return st->fd >= 0 && st->mode != WIRE_FD_MODE_NONE && live(st) &&
+	       (st->ready & ready_bit(d));
+}
+
+int wire__fd_take_ready(wire_fd_state_t *st, int d)
+{
+	if (!live(st) || !(st->ready & ready_bit(d)))
+		return 0;
+	st->ready &= ~ready_bit(d);
+	return 1;
+}
+
+int wire__fd_park(wire_fd_state_t *st, int d, wire_fd_parked_t *rec, wire_t *w)
+{
+	if (st->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (st->mode == WIRE_FD_MODE_NONE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (want(st, d) != 0)
+		return -1;
+	rec->wire = w;
+	rec->err = -1;
+	list_add_tail(&st->dir[d].parked, &rec->link);
+	P.parked++;
+	sync_pending();
+	return 0;
+}
+
+void wire__fd_unpark(wire_fd_parked_t *rec)
+{
+	if (rec->err >= 0)
+		return;
+	list_del(&rec->link);
+	P.parked--;
+	sync_pending();
 }
 
 int wire_fd_wait(wire_fd_state_t *st)

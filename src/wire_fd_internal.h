@@ -54,6 +54,18 @@ WIRE_INTERNAL int wire__fd_wait_until(wire_fd_state_t *st, int write, int64_t de
  */
 WIRE_INTERNAL void wire__fd_pending_add(int delta);
 
+/*
+ * For wire_select: take readiness of direction @d (0 read, 1 write) that
+ * @st recorded and no wait took (returns 1), else 0; park @rec for @w in
+ * that direction (0, or -1 with errno: EBADF, EINVAL for mode none, the
+ * errors of adding the fd to epoll), woken as a wait of it is; withdraw
+ * @rec if still parked.
+ */
+WIRE_INTERNAL int wire__fd_is_ready(const wire_fd_state_t *st, int d);
+WIRE_INTERNAL int wire__fd_take_ready(wire_fd_state_t *st, int d);
+WIRE_INTERNAL int wire__fd_park(wire_fd_state_t *st, int d, wire_fd_parked_t *rec, wire_t *w);
+WIRE_INTERNAL void wire__fd_unpark(wire_fd_parked_t *rec);
+
 /* The busy-poll window the calling thread's poller uses now, in ns: it
  * adapts between 0 and the window set (tests watch it). */
 WIRE_INTERNAL int64_t wire__fd_poll_window(void);

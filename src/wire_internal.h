@@ -50,9 +50,10 @@ WIRE_INTERNAL void wire__cancel_self(wire_t *cur) __attribute__((noreturn, cold)
 
 /*
  * @cur, cancelled while ready, is about to block: withdraw the wait it
- * has set up and end, or return if that wait must complete first.
+ * has set up and end, or, if that wait must complete first, suspend as
+ * wire__suspend() does.
  */
-WIRE_INTERNAL void wire__cancel_blocked(wire_t *cur) __attribute__((cold));
+WIRE_INTERNAL int wire__suspend_cancelled(wire_t *cur) __attribute__((cold));
 
 /* End the wire's life: group, joiners, on_end; called once per run. */
 WIRE_INTERNAL void wire__finish(wire_t *w);
@@ -135,8 +136,9 @@ static inline int wire__suspend(wire_t *cur)
 {
 	wire_thread_t *t = cur->thread;
 
+	/* Out of line and last, so the common path keeps nothing across a call. */
 	if (__builtin_expect(cur->cancel == WIRE__CANCEL_ASKED, 0))
-		wire__cancel_blocked(cur);
+		return wire__suspend_cancelled(cur);
 	cur->state = WIRE_SUSPENDED;
 	if (__builtin_expect(t->report_deadlock, 0))
 		list_add_tail(&t->suspended, &cur->link);
