@@ -24,4 +24,11 @@ else
 	$pin "$tmp/gob" w4 100000 | sed 's/^/Go baseline: /'
 fi
 $pin "$tmp/gob" w7 100000 | sed 's/^/Go baseline: /'
+# Channel figures of bench_x_chan.c, from this project's own Go program.
+if (cd "$here/go" && GOFLAGS=-mod=mod go build -o "$tmp/gochan" .) >/dev/null 2>&1; then
+	$pin "$tmp/gochan" buffered | sed 's/^/Go baseline: /'
+	$pin "$tmp/gochan" select | sed 's/^/Go baseline: /'
+else
+	echo "Go baseline: bench/go build failed"
+fi
 exit 0

@@ -217,12 +217,16 @@ void wire_thread_set_deadlock_report(int enable);
 wire_t *wire_init(wire_t *wire, const char *name, void (*entry_point)(void *), void *arg,
 		  void *stack, unsigned stack_size);
 
-/* Let every other ready wire run once, then continue. Aborts outside a wire. */
+/*
+ * Let every other ready wire run once, then continue. Aborts outside a
+ * wire. A cancelled wire ends here (wire_cancel()).
+ */
 void wire_yield(void);
 
 /*
  * Stop the calling wire until another wire (or a timer or the poller)
- * calls wire_resume() on it. Aborts outside a wire.
+ * calls wire_resume() on it. Aborts outside a wire. Cancelled, the wire
+ * ends here (wire_cancel()).
  */
 void wire_suspend(void);
 
@@ -276,7 +280,8 @@ int wire_cancel(wire_t *wire);
  * ended its memory may be reused for another one (a pool does so), and a
  * join then waits for that one. Returns 0, or -1 with errno EINVAL
  * (@wire NULL or of another thread's scheduler) or EDEADLK (@wire is the
- * caller). Aborts outside a wire.
+ * caller). Aborts outside a wire. Cancelled, the joiner leaves the wait
+ * and ends; @wire is not affected.
  */
 int wire_join(wire_t *wire);
 
@@ -319,7 +324,8 @@ int wire_group_cancel(wire_group_t *group);
 /*
  * Block until every member of @group has ended; returns at once when it
  * has none. Returns 0, or -1 with errno EINVAL (@group NULL) or EDEADLK
- * (the caller is a member). Aborts outside a wire.
+ * (the caller is a member). Aborts outside a wire. Cancelled, the caller
+ * leaves the wait and ends; the group is not affected.
  */
 int wire_group_join(wire_group_t *group);
 
@@ -360,7 +366,8 @@ int wire_timer_stop(wire_timer_t *t);
 /*
  * Suspend the calling wire for @ns nanoseconds (at least; the scheduler
  * checks timers whenever it polls). @ns <= 0 yields once. Returns 0.
- * Aborts outside a wire.
+ * Aborts outside a wire. Cancelled, the wire ends and its timer is
+ * stopped.
  */
 int wire_sleep_ns(int64_t ns);
 

@@ -104,6 +104,8 @@ int wire_channel_try_send(wire_channel_t *c, void *msg);
  * receivers are served in FIFO order. Returns 0, or -1 with errno EPIPE
  * when @c is closed and holds nothing more (a receiver blocked at the
  * close wakes with it). Aborts if it has to block outside a wire.
+ * Cancelled while blocked, the receiver leaves the queue and ends: no
+ * message is taken for it.
  */
 int wire_channel_recv_block(wire_channel_t *c, void **msg);
 

@@ -185,7 +185,8 @@ int wire_fd_mode_none(wire_fd_state_t *state);
  * again on EAGAIN), or -1 with errno: EBADF
  * (closed state, fd -1, or the fd was closed by wire_fd_close() while
  * waiting), EINVAL (mode none, or wire_fd_mode_none() while waiting).
- * Aborts outside a wire.
+ * Aborts outside a wire. Cancelled, the wire's wait is withdrawn (other
+ * waiters of the fd are not affected) and it ends.
  */
 int wire_fd_wait(wire_fd_state_t *state);
 
@@ -218,7 +219,7 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *stat
 /*
  * Sleep for @msecs milliseconds on the scheduler's timers (no syscall and
  * no fd of its own); @msecs <= 0 yields once. Returns 0. Aborts outside a
- * wire.
+ * wire. Cancelled, as wire_sleep_ns().
  */
 int wire_fd_wait_msec(int msecs);
 

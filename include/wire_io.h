@@ -46,6 +46,16 @@
  * wire_thread_run() does not return while one is outstanding; an idle
  * wire_io keeps nothing running and parks no wire.
  *
+ * Cancellation: every wio call from a wire is a cancellation point. A wire
+ * cancelled before its call is handed off ends without making it; one
+ * whose call still waits in a queue (for a worker, or for room on the
+ * ring) has it taken back and ends at once. A call already under way
+ * cannot be taken back: the wire stays parked until it completes (on
+ * io_uring the kernel is asked to cancel it, so a read that would wait
+ * for ever does not), then ends without returning; an fd, a DIR or an
+ * addrinfo list that the call produced meanwhile is released for it.
+ * wire_io_shutdown() called from a cancelled wire completes first.
+ *
  * fork(): the child has none of the parent's workers, and must not touch
  * the parent's rings. In a child of a process whose wire_io was running, a
  * wio call from a wire aborts with a message until the child calls

@@ -30,7 +30,10 @@ void wire_lock_init(wire_lock_t *l);
  * Take @l. If it is free it is taken at once, without blocking. Otherwise
  * the caller queues behind the earlier waiters and blocks until a release
  * hands the lock to it. wire_resume() of the blocked wire from elsewhere
- * does not wake it. Aborts if it has to block outside a wire.
+ * does not wake it. Aborts if it has to block outside a wire. Cancelled
+ * while waiting, the wire leaves the queue (the lock goes to the next
+ * waiter) and ends; a lock it already holds stays held (release it in a
+ * DEFER).
  */
 void wire_lock_take(wire_lock_t *l);
 
@@ -54,7 +57,8 @@ void wire_lock_release(wire_lock_t *l);
  * is already so. On return the lock is free and nobody waits for it, so
  * the caller may, for instance, dispose of it before it yields. While other
  * wires keep taking the lock, this can wait for as long as they do. Aborts
- * if it has to block outside a wire.
+ * if it has to block outside a wire. Cancelled, the wire leaves the wait
+ * and ends.
  */
 void wire_lock_wait_clear(wire_lock_t *l);
 

@@ -14,6 +14,10 @@
  * from the start of that call over all the waits it makes. A call that
  * runs out of time fails with ETIMEDOUT.
  *
+ * Cancellation: a wire cancelled in one of these calls ends at its wait
+ * (the fd wait and its deadline timer are withdrawn); the socket stays
+ * open and registered: close it in a DEFER (wire_defer.h).
+ *
  * Errors: -1 with errno. ETIMEDOUT for a timeout; otherwise the kernel's
  * errno (ECONNRESET, EPIPE, ECONNREFUSED, ...), or EBADF when the state
  * was closed by wire_net_close() or wire_fd_close() while a wire waited.

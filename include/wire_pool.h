@@ -82,7 +82,11 @@ wire_t *wire_pool_alloc(wire_pool_t *pool, const char *name, void (*entry_point)
  * arrives later cannot take it first. Returns the wire, or NULL with errno
  * EINVAL or the stack errors of wire_pool_alloc() (the entry then goes to
  * the next blocked caller). Aborts when called outside a wire, even if an
- * entry is free (it could block).
+ * entry is free (it could block). Cancelled while blocked, the caller
+ * leaves the queue and ends; no entry is taken for it.
+ *
+ * A pooled wire that is cancelled gives its entry back as one whose
+ * entry function returned.
  */
 wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_point)(void *),
 			      void *arg);

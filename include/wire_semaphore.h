@@ -29,7 +29,8 @@ void wire_sem_init(wire_sem_t *s, unsigned count);
  * Take one unit of @s: at once if one is available, otherwise block behind
  * the earlier waiters until a release hands one over. wire_resume() of the
  * blocked wire from elsewhere does not wake it. Aborts if it has to block
- * outside a wire.
+ * outside a wire. Cancelled while waiting, the wire leaves the queue (the
+ * next unit goes to the next waiter) and ends.
  */
 void wire_sem_take(wire_sem_t *s);
 

@@ -58,6 +58,7 @@ wire_wait_t *wire_timeout_wait_get(wire_timeout_t *t);
  * are triggered), 2 for the timeout. Both waits are unchained on return
  * and must not be chained elsewhere; the timeout stays armed if it did
  * not expire (wire_timeout_stop() it when done). Aborts outside a wire.
+ * Cancelled, as wire_list_wait(): the timeout is stopped.
  */
 int wire_timeout_wait(wire_wait_t *w, wire_timeout_t *t);
 

@@ -68,6 +68,7 @@ void wire_wait_stop(wire_wait_t *w);
  * all, in the order they began to wait. wire_resume() of a waiting wire
  * from elsewhere does not wake it. The trigger stays set until
  * wire_wait_reset() (or a chain, see the top). Aborts outside a wire.
+ * Cancelled, the wire leaves the wait (the others stay) and ends.
  */
 void wire_wait_single(wire_wait_t *w);
 
@@ -90,13 +91,19 @@ void wire_wait_unchain(wire_wait_t *w);
  * Block the calling wire until a wait chained on @wl is triggered, and
  * return the first triggered one in chain order (at once if one already
  * is). Triggers stay set until reset. Aborts outside a wire.
+ *
+ * Cancelled while blocked here, the wire ends, and each wait chained on
+ * @wl is unchained and let go by its source: a timeout's timer stops, an
+ * fd state stops counting the wait, a channel receiver record leaves its
+ * channel (wire_channel_recv_unwait()), since all of them are likely on
+ * the ending wire's stack. The fd state itself stays in its mode.
  */
 wire_wait_t *wire_list_wait(wire_wait_list_t *wl);
 
 /*
  * Wait for the first of @a and @b; returns 1 for @a, 2 for @b (1 if both
  * are triggered). Both are unchained on return; they must not be chained
- * to another list. Aborts outside a wire.
+ * to another list. Aborts outside a wire. Cancelled, as wire_list_wait().
  */
 int wire_wait_two(wire_wait_t *a, wire_wait_t *b);
 

@@ -1,0 +1,3 @@
+module libwire/benchgo
+
+go 1.19
