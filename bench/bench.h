@@ -41,6 +41,13 @@ static inline int bench_runs(int def)
 	return v > 0 ? v : def;
 }
 
+/*
+ * A row of the table `make bench` ends with (bench/run.sh): the workload,
+ * libwire's figure and the baseline measured in the same run, separated
+ * by '|'; @key ties the row to the Go figure of the same workload.
+ */
+#define bench_row(key, workload, fmt, ...) printf("ROW|%s|%s|" fmt "\n", key, workload, __VA_ARGS__)
+
 /* Peak resident set size of this process in KiB. */
 static inline long bench_peak_rss_kib(void)
 {

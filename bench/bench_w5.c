@@ -326,5 +326,11 @@ int main(void)
 	       "epoll_wait %.2f (%d connections, %d-byte messages, %d rounds of %.1f s each)\n",
 	       bench_median(s[0].rps, runs), bench_median(s[0].sys, runs),
 	       bench_median(s[0].pol, runs), CONNS, MSG, runs, RUN_NS / 1e9);
+	bench_row("w5", "W5 TCP echo, 50 connections",
+		  "read first %.2fx, wait first %.2fx the plain server; %.2f syscalls/message|"
+		  "plain level-triggered epoll server %.0f req/s, %.2f syscalls/message",
+		  bench_median(s[1].ratio, runs), bench_median(s[2].ratio, runs),
+		  bench_median(s[1].sys, runs), bench_median(s[0].rps, runs),
+		  bench_median(s[0].sys, runs));
 	return 0;
 }

@@ -360,6 +360,8 @@ echo "servers http: $(figure wire_httpd req/s "$w_all" "$w_cpu" "$w_cl")," \
 	"ratio $(paired "$w_all" "$n_all") (wrk -t1 -c50 -d${secs}s after 1 s of warm-up, $rounds rounds" \
 	"in alternating order, nginx in the middle: wire_httpd$w_all, nginx$n_all; server on core $score, client on" \
 	"core $ccore; load average $load0 -> $(load))"
+echo "ROW|-|wire_httpd (one core) against nginx, one worker; wrk -c50|$(paired "$w_all" "$n_all")" \
+	"nginx's rate; busy polling off: $(paired "$o_all" "$n_all")|nginx $(median %.0f $n_all) req/s"
 echo "servers http, wire_httpd polling off: $(figure wire_httpd req/s "$o_all" "$o_cpu" "$o_cl")," \
 	"ratio to nginx $(paired "$o_all" "$n_all") (WIRE_FD_BUSY_POLL_US=0, same rounds:" \
 	"wire_httpd$o_all)"
@@ -419,6 +421,14 @@ for P in 1 16; do
 			"(redis-benchmark -c50 -n $n after a warm-up, $rounds rounds in" \
 			"alternating order: wire_kv$aa, redis-server$cc; server on core $score," \
 			"client on core $ccore; load average $load0 -> $(load))"
+		if [ $P = 1 ]; then
+			if [ $t = GET ]; then oa=$og; else oa=$os; fi
+			echo "ROW|-|wire_kv against redis-server, $t, redis-benchmark -c50 -P 1|$(paired "$aa" "$cc")" \
+				"redis-server's rate; busy polling off: $(paired "$oa" "$cc")|redis-server $(median %.0f $cc) ops/s"
+		else
+			echo "ROW|-|wire_kv against redis-server, $t, redis-benchmark -c50 -P 16|$(paired "$aa" "$cc")" \
+				"redis-server's rate|redis-server $(median %.0f $cc) ops/s"
+		fi
 		[ $P = 1 ] || continue
 		if [ $t = GET ]; then aa=$og ac=$ogc ak=$ogk; else aa=$os ac=$osc ak=$osk; fi
 		echo "servers kv $t -P $P, wire_kv polling off: $(figure wire_kv ops/s "$aa" "$ac" "$ak")," \
