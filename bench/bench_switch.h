@@ -6,9 +6,12 @@
 #ifndef WIRE_BENCH_SWITCH_H
 #define WIRE_BENCH_SWITCH_H
 
+#include <stdint.h>
+
 #include "bench.h"
 #include "coro.h"
 #include "wire.h"
+#include "wire_channel.h"
 
 #define BENCH_STACK (64 * 1024)
 
@@ -62,6 +65,40 @@ static inline int64_t bench_run_two(void (*a)(void *), void (*b)(void *), void *
 	if (wire_thread_suspended())
 		abort();
 	return bench_now_ns() - t0;
+}
+
+static wire_channel_t bench_ping __attribute__((unused)), bench_pong __attribute__((unused));
+
+static inline void bench_pinger(void *arg)
+{
+	long n = (long)arg;
+	void *m = (void *)(uintptr_t)1;
+
+	while (n--) {
+		wire_channel_send(&bench_ping, m);
+		wire_channel_recv_block(&bench_pong, &m);
+	}
+	if (m != (void *)(uintptr_t)1)
+		abort();
+}
+
+static inline void bench_ponger(void *arg)
+{
+	long n = (long)arg;
+	void *m;
+
+	while (n--) {
+		wire_channel_recv_block(&bench_ping, &m);
+		wire_channel_send(&bench_pong, m);
+	}
+}
+
+/* ns per round trip of two wires ping-ponging a pointer over two rendezvous channels (W3). */
+static inline double bench_round_trip_ns(long n)
+{
+	wire_channel_init(&bench_ping);
+	wire_channel_init(&bench_pong);
+	return (double)bench_run_two(bench_pinger, bench_ponger, (void *)n) / (double)n;
 }
 
 /* ns per switch of two wires yielding to each other (W1). */

@@ -3,46 +3,10 @@
  * and two receives per round trip); ns per round trip. References measured
  * in the same run: the bare context switch and the W1 wire yield.
  */
-#include <stdint.h>
-
 #include "bench_switch.h"
-#include "wire_channel.h"
 
 #define N	 2000000 /* round trips per run */
 #define SWITCHES 10000000
-
-static wire_channel_t ping, pong;
-
-static void pinger(void *arg)
-{
-	long n = (long)arg;
-	void *m = (void *)(uintptr_t)1;
-
-	while (n--) {
-		wire_channel_send(&ping, m);
-		wire_channel_recv_block(&pong, &m);
-	}
-	if (m != (void *)(uintptr_t)1)
-		abort();
-}
-
-static void ponger(void *arg)
-{
-	long n = (long)arg;
-	void *m;
-
-	while (n--) {
-		wire_channel_recv_block(&ping, &m);
-		wire_channel_send(&pong, m);
-	}
-}
-
-static double round_trip_ns(void)
-{
-	wire_channel_init(&ping);
-	wire_channel_init(&pong);
-	return (double)bench_run_two(pinger, ponger, (void *)(long)N) / N;
-}
 
 int main(void)
 {
@@ -54,7 +18,7 @@ int main(void)
 	for (int i = 0; i < runs; i++) {
 		bare[i] = bench_bare_switch_ns(SWITCHES);
 		yield[i] = bench_yield_ns(SWITCHES);
-		rt[i] = round_trip_ns();
+		rt[i] = bench_round_trip_ns(N);
 	}
 	mb = bench_median(bare, runs);
 	my = bench_median(yield, runs);

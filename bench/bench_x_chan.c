@@ -16,7 +16,7 @@
 #define ROUND 1000000 /* round trips per select run */
 #define SLOTS 64
 
-static wire_channel_t buf, req, rep[2], ping, pong;
+static wire_channel_t buf, req, rep[2];
 static void *slots[SLOTS];
 
 static void producer(void *arg)
@@ -80,35 +80,6 @@ static double select_ns(void)
 	return (double)bench_run_two(selector, answerer, (void *)(long)ROUND) / ROUND;
 }
 
-static void pinger(void *arg)
-{
-	long n = (long)arg;
-	void *m = NULL;
-
-	while (n--) {
-		wire_channel_send(&ping, m);
-		wire_channel_recv_block(&pong, &m);
-	}
-}
-
-static void ponger(void *arg)
-{
-	long n = (long)arg;
-	void *m;
-
-	while (n--) {
-		wire_channel_recv_block(&ping, &m);
-		wire_channel_send(&pong, m);
-	}
-}
-
-static double round_trip_ns(void)
-{
-	wire_channel_init(&ping);
-	wire_channel_init(&pong);
-	return (double)bench_run_two(pinger, ponger, (void *)(long)ROUND) / ROUND;
-}
-
 int main(void)
 {
 	int runs = bench_runs(7);
@@ -119,7 +90,7 @@ int main(void)
 	for (int i = 0; i < runs; i++) {
 		b[i] = buffered_ns();
 		s[i] = select_ns();
-		r[i] = round_trip_ns();
+		r[i] = bench_round_trip_ns(ROUND);
 	}
 	mb = bench_median(b, runs);
 	ms = bench_median(s, runs);

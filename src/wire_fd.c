@@ -521,6 +521,20 @@ static void wait_timed_out(wire_timer_t *tm)
 	wire__resume(tp->rec.wire);
 }
 
+/* A wait on @st can be made; else 0 with errno EBADF (closed) or EINVAL (mode none). */
+static inline int waitable(const wire_fd_state_t *st)
+{
+	if (st->fd < 0) {
+		errno = EBADF;
+		return 0;
+	}
+	if (st->mode == WIRE_FD_MODE_NONE) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
 /* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
 static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, int d, const char *call,
 							 int64_t deadline)
@@ -528,14 +542,8 @@ static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, i
 	wire_t *self = wire__blocking_current(call);
 	struct timed_parked tp;
 
-	if (st->fd < 0) {
-		errno = EBADF;
+	if (!waitable(st))
 		return -1;
-	}
-	if (st->mode == WIRE_FD_MODE_NONE) {
-		errno = EINVAL;
-		return -1;
-	}
 	if (live(st) && (st->ready & ready_bit(d))) {
 		st->ready &= ~ready_bit(d);
 		return 0;
@@ -586,15 +594,7 @@ int wire__fd_take_ready(wire_fd_state_t *st, int d)
 
 int wire__fd_park(wire_fd_state_t *st, int d, wire_fd_parked_t *rec, wire_t *w)
 {
-	if (st->fd < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	if (st->mode == WIRE_FD_MODE_NONE) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (want(st, d) != 0)
+	if (!waitable(st) || want(st, d) != 0)
 		return -1;
 	rec->wire = w;
 	rec->err = -1;
