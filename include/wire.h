@@ -99,7 +99,7 @@ typedef struct wire {
 	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
 	struct wire_group *group;	 /* or NULL */
 	wire_list_t group_link;		 /* in group->members */
-	_Alignas(16) unsigned char unwind[32]; /* unwinder's record while cancelled */
+	unsigned char unwind[32] __attribute__((aligned(16))); /* unwinder's record while cancelled */
 } wire_t;
 
 /*

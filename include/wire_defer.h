@@ -30,7 +30,7 @@
  * DEFER needs unwind tables, as gcc and clang emit by default on x86-64
  * and aarch64 Linux. Do not leave a DEFER's scope with longjmp(). The
  * unwinder runs on the wire's stack: a wire that may be cancelled with
- * DEFERs in scope needs about 4 KiB of stack beyond its own use.
+ * DEFERs in scope needs about 5 KiB of stack beyond its own use.
  */
 #ifndef WIRE_DEFER_H
 #define WIRE_DEFER_H
@@ -80,7 +80,8 @@ static inline void wire__defer_call_run(struct wire__defer_call *d)
 #define DEFER_CALL(fn, arg) WIRE__DEFER_CALL_(__COUNTER__, fn, arg)
 #define WIRE__DEFER_CALL_(n, fn, arg) WIRE__DEFER_CALL__(n, fn, arg)
 #define WIRE__DEFER_CALL__(n, fn, arg)                                                             \
-	struct wire__defer_call wire__defer_rec_##n __attribute__((cleanup(wire__defer_call_run))) = \
+	struct wire__defer_call wire__defer_rec_##n                                                \
+	    __attribute__((cleanup(wire__defer_call_run), unused)) =                               \
 	    {wire__defer_enter(), (fn), (void *)(arg)}
 
 #if defined(__clang__)

@@ -44,6 +44,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 #ifdef WIRE_VALGRIND
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #endif
 
@@ -280,6 +281,25 @@ static inline void coro_discard(wire_coro_t *c)
 	c->tsan_fiber = NULL;
 #endif
 	(void)c;
+}
+
+/*
+ * The frames of @c's stack above address @live will never run again (a
+ * forced unwind ends the wire from deep inside the unwinder). The
+ * unwinder moved the stack pointer up and down behind valgrind's back,
+ * which leaves parts of that range marked inaccessible: make it plain
+ * undefined memory again, so that whoever reuses the stack may write it.
+ */
+static inline void coro_abandon_above(wire_coro_t *c, uintptr_t live)
+{
+#ifdef WIRE_VALGRIND
+	uintptr_t top = (uintptr_t)c->stack + c->stack_size;
+
+	if (wire_coro_on_valgrind && live < top)
+		VALGRIND_MAKE_MEM_UNDEFINED((void *)live, top - live);
+#endif
+	(void)c;
+	(void)live;
 }
 
 /* Called by the scheduler when it regains control, to free what coro_exit left. */

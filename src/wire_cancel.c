@@ -74,15 +74,19 @@ static _Unwind_Reason_Code cancel_stop(int version, _Unwind_Action actions,
 				       struct _Unwind_Context *ctx, void *arg)
 {
 	wire_t *w = arg;
+	char here;
 
 	(void)version;
 	(void)cls;
 	(void)exc;
 	(void)ctx;
 	/* Called before each frame's cleanups run: once the last DEFER has
-	 * run, the frames above have nothing to do. */
-	if (w->defers == 0 || (actions & _UA_END_OF_STACK))
+	 * run, the frames above have nothing to do. Those above this frame's
+	 * own (with a margin for it) are left for good. */
+	if (w->defers == 0 || (actions & _UA_END_OF_STACK)) {
+		coro_abandon_above(&w->coro, (uintptr_t)&here + 1024);
 		wire__exit(w);
+	}
 	return _URC_NO_REASON;
 }
 
@@ -185,6 +189,8 @@ int wire_join(wire_t *w)
 {
 	wire_t *cur = wire__blocking_current("wire_join");
 
+	if (w && w->state == WIRE_DONE) /* ended, or never started */
+		return 0;
 	if (!w || w->thread != cur->thread) {
 		errno = EINVAL;
 		return -1;
@@ -194,8 +200,6 @@ int wire_join(wire_t *w)
 		return -1;
 	}
 	wire__cancel_point(cur);
-	if (w->state == WIRE_DONE)
-		return 0;
 	return wire__handoff_park(cur, &w->joiners);
 }
 

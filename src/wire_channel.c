@@ -271,7 +271,7 @@ static void __attribute__((noinline)) give_select(wire_handoff_t *r, void *msg, 
 {
 	give(r, msg);
 	if (cur)
-		wire__yield(cur);
+		wire__yield_after(cur);
 }
 
 /* A send on a buffered or closed channel. */
@@ -307,7 +307,10 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 			 * the receiver in the run queue, so it returns only after
 			 * the receiver has run until its next yield or block.
 			 * Outside a wire nobody can wait: the hand-off is all.
+			 * A cancelled caller ends before it hands anything over.
 			 */
+			if (cur)
+				wire__cancel_point(cur);
 			unlink_node(n);
 			if (__builtin_expect(r->fire != NULL, 0)) {
 				give_select(r, msg, cur);
@@ -317,7 +320,7 @@ void wire_channel_send(wire_channel_t *c, void *msg)
 			r->state = WIRE__RECV_DONE;
 			wire__handoff_release(r);
 			if (cur)
-				wire__yield(cur);
+				wire__yield_after(cur);
 			return;
 		}
 	}
@@ -349,13 +352,16 @@ int wire_channel_try_send(wire_channel_t *c, void *msg)
 		errno = EPIPE;
 		return -1;
 	}
+	cur = wire__current();
+	if (cur && !c->slots)
+		wire__cancel_point(cur); /* before a hand-off it would wait for */
 	if (!wire__channel_send_now(c, msg)) {
 		errno = EAGAIN;
 		return -1;
 	}
 	/* A rendezvous hand-off: the caller returns after the receiver ran. */
-	if (!c->slots && (cur = wire__current()))
-		wire__yield(cur);
+	if (!c->slots && cur)
+		wire__yield_after(cur);
 	return 0;
 }
 

@@ -163,6 +163,23 @@ static inline void wire__cancel_point(wire_t *cur)
 		wire__cancel_self(cur);
 }
 
+/*
+ * Run every other ready wire once, without a cancellation point: after a
+ * hand-off the caller's operation has completed and must return (a
+ * rendezvous send whose message may point into the caller's stack).
+ */
+static inline void wire__yield_after(wire_t *cur)
+{
+	wire_thread_t *t = cur->thread;
+	wire_coro_t *to;
+
+	cur->state = WIRE_READY;
+	wire__runq_push(t, cur);
+	to = wire__next_context(t);
+	if (to != &cur->coro)
+		coro_switch(&cur->coro, to);
+}
+
 /* wire_yield() of the running wire @cur: run every other ready wire once. */
 static inline void wire__yield(wire_t *cur)
 {

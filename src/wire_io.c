@@ -151,6 +151,8 @@ static int req_withdraw(wire_park_t *p)
 	struct wio_ctx *c = r->ctx;
 	int gone = r->ring ? wio_uring_withdraw(c, r) : wio_pool_withdraw(r);
 
+	/* Under way: the wire ends when the call completes (wio_issue). */
+	r->abandoned = !gone;
 	if (gone && !--c->busy && c->drainer) {
 		wire_t *w = c->drainer;
 		c->drainer = NULL;
@@ -186,6 +188,7 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 	r->ctx = c;
 	r->done = 0;
 	r->ring = 0;
+	r->abandoned = 0;
 	c->busy++;
 	c->handoffs++;
 	if (!(c->u.on && wio_uring_issue(c, r)) && wio_pool_submit(c, r) != 0) {
@@ -196,7 +199,10 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 	while (!r->done)
 		wire__park(r->wire, &r->park);
 	wio_uring_finish(r);
-	if (__builtin_expect(r->wire->cancel == WIRE__CANCEL_ASKED, 0)) {
+	/* Cancelled while the call was under way: it ends here. (A wire
+	 * cancelled after its call completed returns the result and ends at
+	 * its next block.) */
+	if (__builtin_expect(r->abandoned, 0)) {
 		release_result(r);
 		wire__cancel_self(r->wire);
 	}

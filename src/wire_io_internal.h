@@ -91,6 +91,7 @@ struct wio_req {
 	int op;	  /* enum wio_op */
 	int done; /* set on the scheduler thread */
 	int ring; /* went through the ring */
+	int abandoned; /* its wire was cancelled while the call was under way */
 	long ret;
 	void *ptr; /* the result of the calls that return a pointer */
 	int err;   /* errno of a failed call */

@@ -131,7 +131,7 @@ static void perform(wire_select_case_t *c)
 		wire__channel_send_now(c->chan, c->msg);
 		/* As a send: a rendezvous returns after its receiver has run. */
 		if (!c->chan->slots && (cur = wire__current()))
-			wire__yield(cur);
+			wire__yield_after(cur);
 		break;
 	default:
 		wire__fd_take_ready(c->fd, c->op == WIRE_SELECT_WRITE);
@@ -281,6 +281,9 @@ int wire_select(wire_select_case_t *cases, unsigned n, int64_t timeout_ns)
 		errno = EINVAL;
 		return -1;
 	}
+	/* A cancelled wire ends here, before any case is performed. */
+	if ((s.owner = wire__current()))
+		wire__cancel_point(s.owner);
 	for (unsigned i = 0; i < n; i++) {
 		cases[i].rec.state = 0;
 		if (ready(&cases[i]))

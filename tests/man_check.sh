@@ -8,7 +8,7 @@ src=$1
 man=$src/man
 missing=0
 fns=$(sed -n 's/^[A-Za-z_][A-Za-z0-9_ *]*[ *]\(wi[ro][eo_]*[a-z0-9_]*\)(.*/\1/p' "$src"/include/*.h |
-	grep -E '^(wire|wio)_' | sort -u)
+	grep -E '^(wire|wio)_' | grep -v '^wire__' | sort -u)
 n=0
 for f in $fns; do
 	n=$((n + 1))

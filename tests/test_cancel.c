@@ -137,6 +137,7 @@ TEST(defers_run_innermost_first_on_cancel)
 	/* The victim's DEFERs run on its own stack after the canceller. */
 	CHECK_STR_EQ(test_trace, "iscCbca");
 	CHECK_EQ(wire_thread_suspended(), 0);
+	reap(0); /* the unwound stack is plain memory again */
 }
 
 static void defer_normal(void *arg)
@@ -479,6 +480,41 @@ static void receiver_one(void *arg)
 	CHECK_EQ(wire_channel_recv_block(&chan, &m), 0);
 	test_mark(ARG_CH(arg));
 	test_mark(ARG_CH(m));
+}
+
+/* A sender cancelled while ready ends at its send, before the hand-off:
+ * its message may point into its stack. */
+static void ready_sender(void *arg)
+{
+	char local = 'S';
+
+	(void)arg;
+	wire_yield(); /* cancelled while ready */
+	wire_channel_send(&chan, &local);
+	test_mark('X');
+}
+
+static void cancel_ready_sender(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(wires[1].state, WIRE_READY);
+	wire_cancel(&wires[1]);
+	wire_yield(); /* it runs, sends nothing and ends */
+	CHECK_EQ(wires[1].state, WIRE_DONE);
+	reap(1);
+	wire_channel_send(&chan, CH('m'));
+	test_mark('s');
+}
+
+TEST(cancelled_sender_hands_nothing_over)
+{
+	setup();
+	wire_channel_init(&chan);
+	spawn(0, "receiver", receiver_one, CH('r'));
+	spawn(1, "sender", ready_sender, NULL);
+	spawn(2, "canceller", cancel_ready_sender, NULL);
+	wire_thread_run();
+	CHECK_STR_EQ(test_trace, "rms");
 }
 
 static void cancel_first_receiver_then_send(void *arg)

@@ -239,3 +239,55 @@ TEST(wio_call_is_a_cancellation_point)
 	close(pipes[0][0]);
 	close(pipes[0][1]);
 }
+
+/* A call that completed before the cancel returns its result; the wire
+ * ends at its next block. */
+static int opened_fd = -2;
+
+static void close_opened(void *arg)
+{
+	(void)arg;
+	if (opened_fd >= 0)
+		close(opened_fd);
+	test_mark('d');
+}
+
+static void open_then_block(void *arg)
+{
+	(void)arg;
+	DEFER_CALL(close_opened, NULL);
+	opened_fd = wio_open("/dev/null", O_RDONLY);
+	test_mark(opened_fd >= 0 ? 'o' : 'X');
+	wire_yield(); /* ends here */
+	test_mark('Y');
+}
+
+static void cancel_when_ready(void *arg)
+{
+	(void)arg;
+	/* The poller's next look makes the opener ready, behind this wire. */
+	while (wires[0].state != WIRE_READY)
+		wire_yield();
+	wire_cancel(&wires[0]);
+	test_mark('c');
+}
+
+static void completed_then_cancelled(const char *backend)
+{
+	start_one_worker(backend);
+	CHECK(wire_init(&wires[0], "opener", open_then_block, NULL, stacks[0], STACK));
+	CHECK(wire_init(&wires[1], "canceller", cancel_when_ready, NULL, stacks[1], STACK));
+	wire_thread_run();
+	CHECK_STR_EQ(test_trace, "cod");
+	wire_io_shutdown();
+}
+
+TEST(result_of_a_call_completed_before_the_cancel_is_returned_threads)
+{
+	completed_then_cancelled("threads");
+}
+
+TEST(result_of_a_call_completed_before_the_cancel_is_returned_uring)
+{
+	completed_then_cancelled("uring");
+}
