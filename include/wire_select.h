@@ -68,8 +68,10 @@ typedef struct wire_select_case {
  * (an fd is then asked with poll(2)). Returns -1 with errno ETIMEDOUT
  * when it expires with no case performed, EINVAL for a bad argument
  * (@cases NULL, @n 0, an unknown op, a missing chan or fd, a channel in
- * both a SEND and a RECV case), or an error of adding an fd to epoll
- * (wire_fd_mode_read()): then no case was performed.
+ * both a SEND and a RECV case), or, when the call has to wait, EBADF or
+ * EINVAL for an fd case whose state is closed or in mode none, or an
+ * error of adding an fd to epoll (wire_fd_mode_read()): then no case was
+ * performed.
  *
  * If the calling wire is cancelled while blocked here, every record is
  * withdrawn and no case is performed. A SEND case on a closed channel
