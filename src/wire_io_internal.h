@@ -305,6 +305,8 @@ static inline int wio_uring_armed(const struct wio_ctx *c)
 }
 #endif
 
+/* Workers waiting for a call. For tests. */
+WIRE_INTERNAL unsigned wire__io_pool_idle(void);
 /* Calls queued for the workers, not yet taken by one. For tests. */
 WIRE_INTERNAL unsigned wire__io_pool_queued(void);
 /* Calls the calling thread has handed off since its channel was set up. For tests. */

@@ -294,6 +294,16 @@ int wio_pool_withdraw(struct wio_req *r)
 	return found;
 }
 
+unsigned wire__io_pool_idle(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&pool.lock);
+	n = pool.idle;
+	pthread_mutex_unlock(&pool.lock);
+	return n;
+}
+
 unsigned wire__io_pool_queued(void)
 {
 	unsigned n = 0;

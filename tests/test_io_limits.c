@@ -473,6 +473,14 @@ static void fork_test(const char *backend)
 	CHECK(fork_fd >= 0);
 	CHECK_EQ(write(fork_fd, "hello", 5), 5);
 	run_wire(fork_reader, NULL);
+	/*
+	 * Fork only once every worker waits for calls. A worker still
+	 * starting may hold a lock of the sanitizer's allocator (ASan
+	 * allocates as a thread starts), which the child would inherit held
+	 * and hang on its first allocation of that size.
+	 */
+	while (wire__io_pool_idle() < 4)
+		usleep(1000);
 
 	EXPECT_ABORT(child_without_init,
 		     "libwire: wio_pread: wire_io was running when this process forked");
