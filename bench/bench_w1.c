@@ -24,7 +24,7 @@ int main(void)
 	printf("W1 switch: %.2f ns/switch (bare context switch %.2f ns, ratio %.2fx; %d runs of %d "
 	       "switches)\n",
 	       ms, mb, ms / mb, runs, N);
-	bench_row("w1", "W1 switch (two wires yielding)", "%.1f ns|bare context switch %.1f ns (%.2fx)",
-		  ms, mb, ms / mb);
+	bench_row("w1", "W1 switch (two wires yielding)",
+		  "%.1f ns|bare context switch %.1f ns (%.2fx)", ms, mb, ms / mb);
 	return 0;
 }

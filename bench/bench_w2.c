@@ -93,7 +93,7 @@ int main(void)
 	printf("W2 spawn: %.2f ns/wire (wire_init on a fixed stack without the pool %.2f ns; %d "
 	       "runs of %ld wires)\n",
 	       mp, mb, runs, N);
-	bench_row("w2", "W2 spawn (pooled wire, run, recycle)", "%.1f ns|wire_init without the pool %.1f ns",
-		  mp, mb);
+	bench_row("w2", "W2 spawn (pooled wire, run, recycle)",
+		  "%.1f ns|wire_init without the pool %.1f ns", mp, mb);
 	return 0;
 }

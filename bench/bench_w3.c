@@ -26,7 +26,7 @@ int main(void)
 	printf("W3 channel: %.2f ns/round trip (bare context switch %.2f ns, ratio %.2fx; wire "
 	       "yield %.2f ns/switch; %d runs of %d round trips)\n",
 	       mr, mb, mr / mb, my, runs, N);
-	bench_row("w3", "W3 channel round trip", "%.1f ns|bare context switch %.1f ns (%.1fx)", mr, mb,
-		  mr / mb);
+	bench_row("w3", "W3 channel round trip", "%.1f ns|bare context switch %.1f ns (%.1fx)", mr,
+		  mb, mr / mb);
 	return 0;
 }

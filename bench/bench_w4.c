@@ -148,10 +148,11 @@ int main(void)
 	       bench_median(total, runs), NWIRES, bench_median(spawn, runs),
 	       bench_median(wake, runs), bench_peak_rss_kib() / 1024.0, bench_median(floor, runs),
 	       hp[0], hp[1], runs);
-	bench_row("w4", "W4 100,000 wires blocked, then woken",
-		  "%.0f ms, %.0f MB; %.0f ms on a huge-page stack arena|touching the same fresh memory "
-		  "alone %.0f ms",
-		  bench_median(total, runs), bench_peak_rss_kib() / 1024.0, hp[0],
-		  bench_median(floor, runs));
+	bench_row(
+	    "w4", "W4 100,000 wires blocked, then woken",
+	    "%.0f ms, %.0f MB; %.0f ms on a huge-page stack arena|touching the same fresh memory "
+	    "alone %.0f ms",
+	    bench_median(total, runs), bench_peak_rss_kib() / 1024.0, hp[0],
+	    bench_median(floor, runs));
 	return 0;
 }

@@ -215,7 +215,9 @@ int main(void)
 	printf("W6 file: %.2f Mops/s from %d wires on %s (%splain pread %.0f ns/op = %.2f "
 	       "Mops/s; 4 KiB at random offsets of a cached 64 MiB file, median of %d runs)\n",
 	       1e3 / res[0].many_ns, WIRES, res[0].name, details, pns, 1e3 / pns, runs);
-	bench_row("w6", "W6 4 KiB wio_pread, cached", "1 wire %.2fx the time of pread, %d wires %.2fx its throughput (%s)|plain pread %.0f ns",
+	bench_row("w6", "W6 4 KiB wio_pread, cached",
+		  "1 wire %.2fx the time of pread, %d wires %.2fx its throughput (%s)|plain pread "
+		  "%.0f ns",
 		  res[0].one_x, WIRES, res[0].many_x, res[0].name, pns);
 	close(fd);
 	return 0;

@@ -135,6 +135,7 @@ int main(void)
 	    "W7 timers: %.0f ns/timer beyond the %d ms (timer heap alone %.0f ns/timer%s; %d wires "
 	    "on %d-byte stacks, %d runs)\n",
 	    mw, SLEEP_MS, mh, go, N, STACK, runs);
-	bench_row("w7", "W7 100,000 sleepers, cost per timer", "%.0f ns|timer heap alone %.0f ns", mw, mh);
+	bench_row("w7", "W7 100,000 sleepers, cost per timer", "%.0f ns|timer heap alone %.0f ns",
+		  mw, mh);
 	return 0;
 }

@@ -99,7 +99,8 @@ int main(void)
 	       "(%.1f M messages/s); two-channel select round trip %.2f ns (plain rendezvous "
 	       "round trip %.2f ns, ratio %.2fx; %d runs)\n",
 	       SLOTS, mb, 1000.0 / mb, ms, mr, ms / mr, runs);
-	bench_row("buffered", "buffered channel, 64 slots, 1 producer, 1 consumer", "%.1f ns/message|", mb);
+	bench_row("buffered", "buffered channel, 64 slots, 1 producer, 1 consumer",
+		  "%.1f ns/message|", mb);
 	bench_row("select", "two-channel select round trip",
 		  "%.1f ns|plain rendezvous round trip %.1f ns (%.2fx)", ms, mr, ms / mr);
 	return 0;

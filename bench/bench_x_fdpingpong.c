@@ -121,7 +121,8 @@ int main(void)
 	printf("X fd ping-pong: %.0f ns/round trip (two threads blocking on a socketpair, one CPU: "
 	       "%.0f ns, ratio %.2fx; %d runs of %d round trips)\n",
 	       mw, mt, mw / mt, runs, ROUNDS);
-	bench_row("-", "fd ping-pong over a socketpair", "%.0f ns|two threads blocking in read, one CPU: %.0f ns (%.2fx)",
-		  mw, mt, mw / mt);
+	bench_row("-", "fd ping-pong over a socketpair",
+		  "%.0f ns|two threads blocking in read, one CPU: %.0f ns (%.2fx)", mw, mt,
+		  mw / mt);
 	return 0;
 }

@@ -56,7 +56,7 @@ int main(void)
 	printf("X wait: %.2f ns/round trip of wait_resume + wait_single (bare context switch %.2f "
 	       "ns; wire yield %.2f ns/switch; %d runs of %d round trips)\n",
 	       bench_median(rt, runs), bench_median(bare, runs), bench_median(y, runs), runs, N);
-	bench_row("-", "wire_wait_resume + wire_wait_single round trip", "%.1f ns|wire yield %.1f ns",
-		  bench_median(rt, runs), bench_median(y, runs));
+	bench_row("-", "wire_wait_resume + wire_wait_single round trip",
+		  "%.1f ns|wire yield %.1f ns", bench_median(rt, runs), bench_median(y, runs));
 	return 0;
 }

@@ -84,22 +84,23 @@ typedef struct wire_handoff {
  */
 typedef struct wire {
 	wire_coro_t coro;
-	struct wire *run_next; /* next in the run queue while ready */
-	wire_list_t link;      /* in the suspended list (deadlock report on), else next NULL */
-	int state;	       /* enum wire_state */
-	int cancel;	       /* 0; asked (ends at its next block); ending */
+	struct wire *run_next;	  /* next in the run queue while ready */
+	wire_list_t link;	  /* in the suspended list (deadlock report on), else next NULL */
+	int state;		  /* enum wire_state */
+	int cancel;		  /* 0; asked (ends at its next block); ending */
 	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
-	wire_handoff_t handoff; /* while blocked in a hand-off (channel, lock, semaphore) */
-	struct wire_park *park; /* what it waits on, suspended outside a hand-off */
-	unsigned defers;	/* DEFER blocks in scope (wire_defer.h) */
-	wire_list_t joiners;	/* hand-off records of the wires in wire_join() */
+	wire_handoff_t handoff;		/* while blocked in a hand-off (channel, lock, semaphore) */
+	struct wire_park *park;		/* what it waits on, suspended outside a hand-off */
+	unsigned defers;		/* DEFER blocks in scope (wire_defer.h) */
+	wire_list_t joiners;		/* hand-off records of the wires in wire_join() */
 	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
-	struct wire_group *group;	 /* or NULL */
-	wire_list_t group_link;		 /* in group->members */
-	unsigned char unwind[32] __attribute__((aligned(16))); /* unwinder's record while cancelled */
+	struct wire_group *group;	/* or NULL */
+	wire_list_t group_link;		/* in group->members */
+	unsigned char unwind[32]
+	    __attribute__((aligned(16))); /* unwinder's record while cancelled */
 } wire_t;
 
 /*

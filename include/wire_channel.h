@@ -45,7 +45,7 @@ typedef struct wire_channel {
 	unsigned head;	       /* the oldest buffered message */
 	unsigned len;	       /* messages buffered */
 	int closed;
-	int other;	       /* buffered or closed: not the rendezvous fast path */
+	int other; /* buffered or closed: not the rendezvous fast path */
 } wire_channel_t;
 
 /*

@@ -41,7 +41,8 @@
 #error "wire_defer.h needs the cleanup attribute of GCC or Clang"
 #endif
 #if !defined(__EXCEPTIONS)
-#error "wire_defer.h: compile with -fexceptions, or DEFER blocks cannot run when a wire is cancelled"
+#error                                                                                             \
+    "wire_defer.h: compile with -fexceptions, or DEFER blocks cannot run when a wire is cancelled"
 #endif
 
 #ifdef __cplusplus
@@ -77,19 +78,20 @@ static inline void wire__defer_call_run(struct wire__defer_call *d)
 	d->fn(d->arg);
 }
 
-#define DEFER_CALL(fn, arg) WIRE__DEFER_CALL_(__COUNTER__, fn, arg)
+#define DEFER_CALL(fn, arg)	      WIRE__DEFER_CALL_(__COUNTER__, fn, arg)
 #define WIRE__DEFER_CALL_(n, fn, arg) WIRE__DEFER_CALL__(n, fn, arg)
 #define WIRE__DEFER_CALL__(n, fn, arg)                                                             \
 	struct wire__defer_call wire__defer_rec_##n                                                \
-	    __attribute__((cleanup(wire__defer_call_run), unused)) =                               \
-	    {wire__defer_enter(), (fn), (void *)(arg)}
+	    __attribute__((cleanup(wire__defer_call_run), unused)) = {wire__defer_enter(), (fn),   \
+								      (void *)(arg)}
 
 #if defined(__clang__)
 #define DEFER(...)                                                                                 \
-	_Static_assert(0, "DEFER(code) needs GCC's nested functions: with Clang use DEFER_CALL(fn, arg)")
+	_Static_assert(                                                                            \
+	    0, "DEFER(code) needs GCC's nested functions: with Clang use DEFER_CALL(fn, arg)")
 #else
 /* A nested function called directly by the cleanup: no trampoline, no executable stack. */
-#define DEFER(...) WIRE__DEFER_(__COUNTER__, __VA_ARGS__)
+#define DEFER(...)	     WIRE__DEFER_(__COUNTER__, __VA_ARGS__)
 #define WIRE__DEFER_(n, ...) WIRE__DEFER__(n, __VA_ARGS__)
 #define WIRE__DEFER__(n, ...)                                                                      \
 	__extension__ void wire__defer_fn_##n(wire_t **wire__defer_w)                              \
@@ -97,7 +99,7 @@ static inline void wire__defer_call_run(struct wire__defer_call *d)
 		wire__defer_leave(*wire__defer_w);                                                 \
 		__VA_ARGS__;                                                                       \
 	}                                                                                          \
-	wire_t *wire__defer_var_##n __attribute__((cleanup(wire__defer_fn_##n), unused)) =          \
+	wire_t *wire__defer_var_##n __attribute__((cleanup(wire__defer_fn_##n), unused)) =         \
 	    wire__defer_enter()
 #endif
 

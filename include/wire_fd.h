@@ -22,8 +22,8 @@
  * the fd's interest (one epoll_ctl). An fd that stays ready while no wire
  * waits on it costs one epoll_ctl when the thread would otherwise sleep
  * (its readiness is then kept in the state, and the next wait returns at
- * once) and one more when a wire waits on it again. The scheduler blocks in epoll_wait only when no wire is ready (bounded by
- * the nearest timer), and looks without blocking every 64 switches while
+ * once) and one more when a wire waits on it again. The scheduler blocks in epoll_wait only when no
+ * wire is ready (bounded by the nearest timer), and looks without blocking every 64 switches while
  * wires are busy, so fds are not starved and busy wires pay no syscall
  * per switch.
  *

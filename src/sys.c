@@ -23,7 +23,8 @@ int wire__fault_hit(enum wire_sys call)
 
 	while (c) {
 		if (!atomic_compare_exchange_weak_explicit(&faults[call].countdown, &c, c - 1,
-							   memory_order_acq_rel, memory_order_acquire))
+							   memory_order_acq_rel,
+							   memory_order_acquire))
 			continue;
 		if (c != 1)
 			return 0;

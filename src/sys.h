@@ -80,7 +80,8 @@ WIRE_INTERNAL void wire__fault_set(enum wire_sys call, unsigned nth, int err);
 WIRE_INTERNAL void wire__fault_clear(void);
 
 #define WIRE_SYS_FAULT(call)                                                                       \
-	(__builtin_expect(atomic_load_explicit(&wire__fault_armed, memory_order_relaxed) != 0, 0) && \
+	(__builtin_expect(atomic_load_explicit(&wire__fault_armed, memory_order_relaxed) != 0,     \
+			  0) &&                                                                    \
 	 wire__fault_hit(call))
 
 /* ------------------------------------------------------------------ */
@@ -285,8 +286,7 @@ static inline int sys_getaddrinfo(const char *node, const char *service,
 
 #ifdef WIRE_HAVE_URING
 /* liburing's calls return -errno. */
-static inline int sys_uring_init(unsigned entries, struct io_uring *ring,
-				 struct io_uring_params *p)
+static inline int sys_uring_init(unsigned entries, struct io_uring *ring, struct io_uring_params *p)
 {
 	if (WIRE_SYS_FAULT(WIRE_SYS_IO_URING_SETUP))
 		return -errno;

@@ -257,7 +257,6 @@ static void fd_poll(wire_poller_t *p, int64_t timeout_ns)
 	struct epoll_event ev[MAX_EVENTS];
 	int blocking = timeout_ns != 0, n;
 
-
 	(void)p;
 	if (__builtin_expect(P.forked, 0))
 		wire__misuse("wire_fd", "the epoll instance was inherited across fork(): call "
@@ -536,8 +535,8 @@ static inline int waitable(const wire_fd_state_t *st)
 }
 
 /* @deadline: CLOCK_MONOTONIC ns after which the wait fails with ETIMEDOUT; 0: none. */
-static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, int d, const char *call,
-							 int64_t deadline)
+static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, int d,
+							  const char *call, int64_t deadline)
 {
 	wire_t *self = wire__blocking_current(call);
 	struct timed_parked tp;

@@ -29,9 +29,9 @@ struct wire__fd_watch {
  * any wire; it must not block) when @fd becomes readable, hangs up or fails,
  * edge-triggered: unlike the waits of wire_fd.h, the callback is called
  * once per new event, so it must take everything the fd has to say. Creates
- * the calling thread's poller if it has none (also from a wire). Returns 0 (at once if @w is already registered with this
- * thread's current poller), or -1 with errno (EINVAL: no scheduler; the
- * errors of epoll_create1 and epoll_ctl).
+ * the calling thread's poller if it has none (also from a wire). Returns 0 (at once if @w is
+ * already registered with this thread's current poller), or -1 with errno (EINVAL: no scheduler;
+ * the errors of epoll_create1 and epoll_ctl).
  */
 WIRE_INTERNAL int wire__fd_watch(struct wire__fd_watch *w, int fd,
 				 void (*cb)(struct wire__fd_watch *w));

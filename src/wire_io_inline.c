@@ -143,8 +143,8 @@ long wio_read_call(struct wio_ctx *c, struct wio_req *r)
 	size_t total, align;
 	ssize_t n;
 
-	if (!atomic_load_explicit(&wire__io_inline, memory_order_relaxed) ||
-	    r->op == WIO_READ || r->op == WIO_READV || r->off < 0)
+	if (!atomic_load_explicit(&wire__io_inline, memory_order_relaxed) || r->op == WIO_READ ||
+	    r->op == WIO_READV || r->off < 0)
 		return wio_issue(c, r);
 	if (wio_uring_unsubmitted(c) || (c->u.on && wire__self->run_head))
 		return wio_issue(c, r);

@@ -88,9 +88,9 @@ struct wio_req {
 	wire_park_t park;     /* taken back by wire_cancel() while queued */
 	wire_t *wire;
 	struct wio_ctx *ctx;
-	int op;	  /* enum wio_op */
-	int done; /* set on the scheduler thread */
-	int ring; /* went through the ring */
+	int op;	       /* enum wio_op */
+	int done;      /* set on the scheduler thread */
+	int ring;      /* went through the ring */
 	int abandoned; /* its wire was cancelled while the call was under way */
 	long ret;
 	void *ptr; /* the result of the calls that return a pointer */
@@ -107,7 +107,7 @@ struct wio_req {
 	off_t *offp, *offp2;
 	const struct iovec *iov;
 	int iovcnt;
-	void *out; /* struct stat, statx, statfs, or the status of waitpid */
+	void *out;	   /* struct stat, statx, statfs, or the status of waitpid */
 	struct statx *stx; /* the stat calls on the ring: the caller's scratch */
 	const struct addrinfo *hints;
 	struct addrinfo **res;
@@ -126,7 +126,7 @@ struct wio_uring {
 	unsigned unsubmitted; /* prepared, waiting for the flush */
 	unsigned inflight;    /* submitted, not reaped (counted in pending) */
 	struct wio_req *backlog, **backlog_tail; /* waiting for room */
-	wire_timer_t flush;   /* runs the flush at the next scheduler round */
+	wire_timer_t flush;			 /* runs the flush at the next scheduler round */
 #endif
 	int on; /* set up and usable */
 };

@@ -40,9 +40,7 @@ static struct {
 	unsigned idle; /* workers waiting on cond */
 	int nthreads;
 	pthread_t tids[WIRE_IO_MAX_THREADS];
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	  .cond = PTHREAD_COND_INITIALIZER,
-	  .tailp = &pool.head};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .tailp = &pool.head};
 
 /* ------------------------------------------------------------------ */
 /* Performing a call.                                                  */
@@ -156,8 +154,7 @@ void wio_perform(struct wio_req *r)
 		ret = sendfile(r->fd, r->fd2, r->offp, r->len);
 		break;
 	case WIO_COPY_FILE_RANGE:
-		ret = copy_file_range(r->fd, r->offp, r->fd2, r->offp2, r->len,
-				      (unsigned)r->flags);
+		ret = copy_file_range(r->fd, r->offp, r->fd2, r->offp2, r->len, (unsigned)r->flags);
 		break;
 	case WIO_OPENDIR:
 		r->ptr = opendir(r->path);

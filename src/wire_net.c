@@ -257,8 +257,7 @@ static int eai_errno(int eai)
 	}
 }
 
-int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service,
-			 int64_t timeout_ns)
+int wire_net_connect_tcp(wire_net_t *net, const char *host, const char *service, int64_t timeout_ns)
 {
 	struct addrinfo hints, *res = NULL;
 	int64_t deadline;

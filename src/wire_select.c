@@ -35,9 +35,9 @@ struct sel {
 	wire_t *owner;
 	wire_select_case_t *cases;
 	unsigned n;
-	int fired;  /* index of the channel case performed, or -1 */
-	int woken;  /* an fd, the timeout or a close woke the owner */
-	int timed;  /* @timer armed */
+	int fired; /* index of the channel case performed, or -1 */
+	int woken; /* an fd, the timeout or a close woke the owner */
+	int timed; /* @timer armed */
 	wire_timer_t timer;
 };
 
@@ -103,8 +103,9 @@ static int ready(wire_select_case_t *c)
 		wire_list_t *n = ch->receivers.next;
 
 		if (ch->closed)
-			wire__misuse("wire_select",
-				     "a SEND case on a closed channel (a send after wire_channel_close)");
+			wire__misuse(
+			    "wire_select",
+			    "a SEND case on a closed channel (a send after wire_channel_close)");
 		if (ch->slots && ch->len < ch->size)
 			return 1;
 		/* A blocked receiver first in line (not behind queued senders). */
@@ -317,8 +318,8 @@ int wire_select(wire_select_case_t *cases, unsigned n, int64_t timeout_ns)
 		int64_t now = wire_now_ns();
 
 		wire_timer_init(&s.timer, sel_timed_out);
-		wire_timer_start_at(&s.timer, timeout_ns > INT64_MAX - now ? INT64_MAX
-									 : now + timeout_ns);
+		wire_timer_start_at(&s.timer,
+				    timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns);
 		s.timed = 1;
 	}
 	/* fd readiness and errors wake the owner with the record's err set. */

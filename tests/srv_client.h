@@ -58,9 +58,9 @@ static inline void tc_run(struct srv *s, void (*body)(void))
 /* Connect a client socket with a generous timeout for each later call. */
 static inline void tc_connect(wire_net_t *n)
 {
-	CHECK_EQ(wire_net_connect_tcp(n, "127.0.0.1", tc_port_str,
-				      TEST_MS(5000 * test_time_scale())),
-		 0);
+	CHECK_EQ(
+	    wire_net_connect_tcp(n, "127.0.0.1", tc_port_str, TEST_MS(5000 * test_time_scale())),
+	    0);
 }
 
 static inline void tc_send(wire_net_t *n, const char *s, size_t len)

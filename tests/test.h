@@ -115,7 +115,7 @@ static inline int test_under_tsan(void)
 unsigned test_stack_size(void);
 
 /* @ms milliseconds in nanoseconds. */
-#define TEST_MS(ms) ((int64_t)(ms) * 1000000)
+#define TEST_MS(ms) ((int64_t)(ms)*1000000)
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t test_now_ms(void);

@@ -62,7 +62,7 @@ static void reap(int i)
 }
 
 /* A character as the argument of a wire or a DEFER_CALL. */
-#define CH(c) ((void *)(long)(c))
+#define CH(c)	    ((void *)(long)(c))
 #define ARG_CH(arg) ((char)(long)(arg))
 
 static void mark_arg(void *arg)

@@ -370,7 +370,8 @@ static void fz_sender(void *arg)
 			}
 			break;
 		case 1: {
-			wire_select_case_t c[1] = {{.op = WIRE_SELECT_SEND, .chan = &ch, .msg = V(id)}};
+			wire_select_case_t c[1] = {
+			    {.op = WIRE_SELECT_SEND, .chan = &ch, .msg = V(id)}};
 			CHECK_EQ(wire_select(c, 1, -1), 0);
 			break;
 		}
@@ -552,14 +553,16 @@ static void fz_round(uint64_t seed)
 	 * fz_check_order() checks the channel's own order.) */
 	for (unsigned i = 0; i < fz_nrecv; i++)
 		for (unsigned j = i + 1; j < fz_nrecv; j++) {
-			struct fz_msg *x = &fz_msg[fz_recv_order[i]], *y = &fz_msg[fz_recv_order[j]];
+			struct fz_msg *x = &fz_msg[fz_recv_order[i]],
+				      *y = &fz_msg[fz_recv_order[j]];
 
 			if (x->sender == y->sender && x->receiver == y->receiver && x->seq > y->seq)
-				test_fail(__FILE__, __LINE__,
-					  "seed %llu (ring of %u): receiver %d got %u after %u from "
-					  "sender %d",
-					  (unsigned long long)seed, fz_size, x->receiver,
-					  fz_recv_order[j], fz_recv_order[i], x->sender);
+				test_fail(
+				    __FILE__, __LINE__,
+				    "seed %llu (ring of %u): receiver %d got %u after %u from "
+				    "sender %d",
+				    (unsigned long long)seed, fz_size, x->receiver,
+				    fz_recv_order[j], fz_recv_order[i], x->sender);
 		}
 }
 
@@ -577,7 +580,8 @@ TEST(fuzz_senders_receivers_closes_cancels)
 	for (unsigned i = 0; i < rounds || test_now_ms() < until; i++) {
 		uint64_t round_seed = until ? (uint64_t)wire_now_ns() : seed + i;
 
-		fprintf(stderr, "fuzz round: WIRE_CHANNEL_FUZZ_SEED=%llu WIRE_CHANNEL_FUZZ_ROUNDS=1\n",
+		fprintf(stderr,
+			"fuzz round: WIRE_CHANNEL_FUZZ_SEED=%llu WIRE_CHANNEL_FUZZ_ROUNDS=1\n",
 			(unsigned long long)round_seed);
 		fz_round(round_seed);
 	}

@@ -1,6 +1,7 @@
 /* Tests of the fd layer (wire_fd.h): readiness on epoll, sleeps, close, fork. */
 // TEST_LABELS: threads
-// TEST_CPU: sleep_duration_window busy_poll_spins_then_blocks busy_poll_never_delays_a_timer busy_poll_window_adapts
+// TEST_CPU: sleep_duration_window busy_poll_spins_then_blocks busy_poll_never_delays_a_timer
+// busy_poll_window_adapts
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1557,10 +1558,11 @@ TEST(busy_poll_bad_input)
 	/* The environment variable, read by wire_fd_init(). */
 	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"50", err, sizeof(err))), 0);
 	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"", err, sizeof(err))), 0);
-	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"1000000", err, sizeof(err))),
-		 0);
-	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"1000001", err, sizeof(err))),
-		 1);
+	CHECK_EQ(
+	    test_exit_code(test_run_child(busy_env_child, (char *)"1000000", err, sizeof(err))), 0);
+	CHECK_EQ(
+	    test_exit_code(test_run_child(busy_env_child, (char *)"1000001", err, sizeof(err))), 1);
 	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"-5", err, sizeof(err))), 1);
-	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"50us", err, sizeof(err))), 1);
+	CHECK_EQ(test_exit_code(test_run_child(busy_env_child, (char *)"50us", err, sizeof(err))),
+		 1);
 }

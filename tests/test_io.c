@@ -23,7 +23,6 @@
 #include "test.h"
 #include "io_test.h"
 
-
 /* ------------------------------------------------------------------ */
 /* Round trip of a file through every call.                            */
 

@@ -78,8 +78,8 @@ static void burst_test(const char *backend)
 	for (int i = 0; i < burst_n; i++)
 		CHECK(wire_init(&w[i], "reader", burst_reader, (void *)(long)i, stacks + i * 16384,
 				16384));
-	CHECK(wire_init(&w[burst_n], "writer", burst_writer, NULL, stacks + burst_n * 16384,
-			16384));
+	CHECK(
+	    wire_init(&w[burst_n], "writer", burst_writer, NULL, stacks + burst_n * 16384, 16384));
 	wire_thread_run();
 	CHECK_EQ(burst_done, burst_n);
 	for (int i = 0; i <= burst_n; i++)
@@ -269,7 +269,8 @@ static void *stress_thread(void *arg)
 		sw[t][i].thread = t;
 		sw[t][i].wire = i;
 		snprintf(sw[t][i].path, sizeof(sw[t][i].path), "%s/t%d-w%d", dir, t, i);
-		CHECK(wire_init(&w[t][i], "stress", stress_wire_main, &sw[t][i], stacks[t][i], STACK));
+		CHECK(wire_init(&w[t][i], "stress", stress_wire_main, &sw[t][i], stacks[t][i],
+				STACK));
 	}
 	wire_thread_run();
 	for (int i = 0; i < STRESS_WIRES; i++)

@@ -165,8 +165,9 @@ static void timed_out(int sig)
 	int n;
 
 	(void)sig;
-	n = snprintf(msg, sizeof(msg), "test %s: timed out after %u s (a hang; WIRE_TEST_TIMEOUT)\n",
-		     running, limit_s);
+	n = snprintf(msg, sizeof(msg),
+		     "test %s: timed out after %u s (a hang; WIRE_TEST_TIMEOUT)\n", running,
+		     limit_s);
 	if (n > 0)
 		(void)!write(2, msg, (size_t)n);
 	signal(SIGABRT, SIG_DFL);

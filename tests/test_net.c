@@ -781,9 +781,8 @@ static void urgent_sender(void *arg)
 
 TEST(short_read_at_tcp_urgent_mark)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = 0,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int one = 1;
 
 	setup();
@@ -873,8 +872,8 @@ static void unix_backlog_full(void)
 	un_addr.sun_family = AF_UNIX;
 	snprintf(un_addr.sun_path + 1, sizeof(un_addr.sun_path) - 1, "libwire-test-%d",
 		 (int)getpid());
-	un_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			     strlen(un_addr.sun_path + 1));
+	un_len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(un_addr.sun_path + 1));
 	CHECK_EQ(bind(un_listener, (struct sockaddr *)&un_addr, un_len), 0);
 	CHECK_EQ(listen(un_listener, 0), 0);
 	for (un_nfill = 0; un_nfill < 8; un_nfill++) {

@@ -545,8 +545,10 @@ static void alloc_block_after_destroy(void *arg)
 
 TEST(use_of_a_failed_or_destroyed_pool_aborts)
 {
-	EXPECT_ABORT(alloc_from_failed_pool, "libwire: wire_pool_alloc: the pool is not initialized");
-	EXPECT_ABORT(destroy_failed_pool, "libwire: wire_pool_destroy: the pool is not initialized");
+	EXPECT_ABORT(alloc_from_failed_pool,
+		     "libwire: wire_pool_alloc: the pool is not initialized");
+	EXPECT_ABORT(destroy_failed_pool,
+		     "libwire: wire_pool_destroy: the pool is not initialized");
 	EXPECT_ABORT(alloc_block_after_destroy,
 		     "libwire: wire_pool_alloc_block: the pool is not initialized");
 }

@@ -113,11 +113,11 @@ static unsigned rnd(unsigned n)
 }
 
 struct pair {
-	int fd[2];	      /* [0] the wires' side (a state), [1] the peer */
-	wire_fd_state_t st;   /* for fd[0] */
-	unsigned incarnation; /* bumped by every close and reopen */
-	unsigned writes;      /* bumped by every write to fd[1] and every drain of fd[1] */
-	int hung_up;	      /* fd[1] is closed */
+	int fd[2];		/* [0] the wires' side (a state), [1] the peer */
+	wire_fd_state_t st;	/* for fd[0] */
+	unsigned incarnation;	/* bumped by every close and reopen */
+	unsigned writes;	/* bumped by every write to fd[1] and every drain of fd[1] */
+	int hung_up;		/* fd[1] is closed */
 	unsigned long ret_step; /* the step (+1) of the last fd return, */
 	unsigned ret_count;	/* and the fd returns of that step */
 };
@@ -131,10 +131,10 @@ struct waiter {
 	enum job job;
 	int pair, dir;
 	unsigned incarnation;
-	int pre;   /* before waiting: 0 nothing, 1 yield, 2 sleep 1 ms */
-	int after; /* after an fd return: 0 read all, 1 read a part, 2 nothing */
-	int waiting; /* has a job: from give_job() to its return */
-	int parked;  /* in the wait call itself */
+	int pre;	   /* before waiting: 0 nothing, 1 yield, 2 sleep 1 ms */
+	int after;	   /* after an fd return: 0 read all, 1 read a part, 2 nothing */
+	int waiting;	   /* has a job: from give_job() to its return */
+	int parked;	   /* in the wait call itself */
 	wire_wait_t other; /* the source of J_LIST_OTHER that the driver triggers */
 	enum outcome outcome;
 	/* The last spurious return: pair, direction, incarnation and writes then. */
@@ -144,8 +144,8 @@ struct waiter {
 
 static struct pair pairs[PAIRS];
 static struct waiter waiters[WAITERS];
-static unsigned long changes;  /* waiter state changes: settle() waits for quiet */
-static unsigned long step;     /* of the driver, for the failure message */
+static unsigned long changes; /* waiter state changes: settle() waits for quiet */
+static unsigned long step;    /* of the driver, for the failure message */
 static uint64_t seed;
 static unsigned long model_steps;
 static unsigned long n_spurious_shared;
@@ -384,8 +384,7 @@ static void give_job(struct waiter *wt)
 		break;
 	}
 	/* Chained waits use the state's mode: only in read mode. */
-	if ((wt->job == J_LIST_OTHER || wt->job == J_LIST_TIMER) &&
-	    p->st.mode != WIRE_FD_MODE_READ)
+	if ((wt->job == J_LIST_OTHER || wt->job == J_LIST_TIMER) && p->st.mode != WIRE_FD_MODE_READ)
 		wt->job = J_ALONE;
 	/* One chained wait per state and direction: one list waiter per pair. */
 	if (wt->job == J_LIST_OTHER || wt->job == J_LIST_TIMER) {
@@ -546,10 +545,11 @@ static void model_run(uint64_t s, unsigned long steps)
 
 static void model_report(const char *what)
 {
-	printf("%s: %lu fd returns, %lu spurious (%lu after another waiter's return); %lu parked waits checked; other source won %lu, "
+	printf("%s: %lu fd returns, %lu spurious (%lu after another waiter's return); %lu parked "
+	       "waits checked; other source won %lu, "
 	       "timer won %lu; %lu returns after a close\n",
-	       what, n_returns, n_spurious, n_spurious_shared, n_lost_checks, n_other_wins, n_timer_wins,
-	       n_closed_returns);
+	       what, n_returns, n_spurious, n_spurious_shared, n_lost_checks, n_other_wins,
+	       n_timer_wins, n_closed_returns);
 }
 
 static unsigned long model_steps_default(void)
@@ -591,7 +591,8 @@ TEST(model_fixed_seeds)
 			CHECK(pid > 0);
 			CHECK_EQ(waitpid(pid, &status, 0), pid);
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				test_fail(__FILE__, __LINE__, "readiness model failed with seed %llu",
+				test_fail(__FILE__, __LINE__,
+					  "readiness model failed with seed %llu",
 					  (unsigned long long)s);
 			s++;
 			runs++;

@@ -771,7 +771,8 @@ TEST(names_are_copied)
 	wire_thread_init(&thread);
 	for (int i = 0; i < 3; i++) {
 		snprintf(buf, sizeof(buf), "worker-%d", i);
-		CHECK_PTR_EQ(wire_init(&w[i], buf, name_checker, (void *)(long)i, s[i], STACK), &w[i]);
+		CHECK_PTR_EQ(wire_init(&w[i], buf, name_checker, (void *)(long)i, s[i], STACK),
+			     &w[i]);
 	}
 	snprintf(buf, sizeof(buf), "gone");
 	/* Cut to WIRE_NAME_MAX - 1 bytes. */

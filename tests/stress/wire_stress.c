@@ -89,7 +89,7 @@ _Static_assert(sizeof(uintptr_t) >= 8, "messages pack a sender and a sequence in
 #define STOP_MSG		     ((void *)(uintptr_t)1)
 #define MAX_WORKERS		     100000
 #define MAX_PAIRS		     4096
-#define NVICTIM			     4 /* victim/closer pairs per round */
+#define NVICTIM			     4	 /* victim/closer pairs per round */
 #define IO_BLOCK		     256 /* bytes of a wio read or write */
 #define IO_FILE			     (64 * 1024)
 #define container(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -1265,7 +1265,8 @@ static void setup_round(void)
 	}
 	for (unsigned v = 0; v < NVICTIM; v++) {
 		/* A socket that is writable and never gets data. */
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, victims[v].fd))
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+			       victims[v].fd))
 			fail("socketpair: %s", strerror(errno));
 		wire_fd_mode_init(&victims[v].st, victims[v].fd[0]);
 		victims[v].how = (int)rnd(&rng, 2);
@@ -1318,8 +1319,8 @@ static void setup_round(void)
 		order[j] = tmp;
 	}
 	for (i = 0; i < nactors; i++) {
-		static void (*const entry[])(void *) = {worker_main, receiver_main, ping_main,
-							pong_main,   victim_main,   closer_main,
+		static void (*const entry[])(void *) = {worker_main,	 receiver_main, ping_main,
+							pong_main,	 victim_main,	closer_main,
 							coordinator_main};
 		struct actor *a = &actors[order[i]];
 		if (!wire_init(&a->wire, a->name, entry[a->kind], a, a->stack, STACK))
