@@ -183,15 +183,8 @@ static inline void wire__yield_after(wire_t *cur)
 /* wire_yield() of the running wire @cur: run every other ready wire once. */
 static inline void wire__yield(wire_t *cur)
 {
-	wire_thread_t *t = cur->thread;
-	wire_coro_t *to;
-
 	wire__cancel_point(cur);
-	cur->state = WIRE_READY;
-	wire__runq_push(t, cur);
-	to = wire__next_context(t);
-	if (to != &cur->coro)
-		coro_switch(&cur->coro, to);
+	wire__yield_after(cur);
 }
 
 /* Queue the suspended wire @w. */
