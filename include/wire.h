@@ -85,7 +85,7 @@ typedef struct wire_handoff {
 typedef struct wire {
 	wire_coro_t coro;
 	struct wire *run_next;	  /* next in the run queue while ready */
-	wire_list_t link;	  /* in the suspended list (deadlock report on), else next NULL */
+	wire_list_t link;	  /* in its scheduler's list of wires until it ends */
 	int state;		  /* enum wire_state */
 	int cancel;		  /* 0; asked (ends at its next block); ending */
 	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
@@ -99,6 +99,14 @@ typedef struct wire {
 	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
 	struct wire_group *group;	/* or NULL */
 	wire_list_t group_link;		/* in group->members */
+	/* What it waits on while suspended (wire_thread_dump()); set as it blocks. */
+	struct {
+		const char *what; /* "channel receive", "sleep", "wio_pread"... */
+		const void *obj;  /* the object waited on, or NULL */
+		int64_t deadline; /* when a timeout ends the wait; 0: none */
+		int64_t since;	  /* the scheduler's clock as it blocked */
+		int fd;		  /* the file descriptor waited on, or -1 */
+	} blocked;
 	unsigned char unwind[32]
 	    __attribute__((aligned(16))); /* unwinder's record while cancelled */
 } wire_t;
@@ -132,14 +140,37 @@ typedef struct wire_poller {
 	unsigned pending;
 } wire_poller_t;
 
+/*
+ * Counters of one scheduler, from its wire_thread_init() on (see
+ * wire_thread_stats() in wire_debug.h).
+ */
+typedef struct wire_thread_stats {
+	uint64_t switches;	 /* a wire started or resumed running */
+	uint64_t wires_started;	 /* wire_init() calls, pooled wires included */
+	uint64_t wires_ended;	 /* entry returned, or cancelled */
+	uint64_t polls;		 /* looks at the fd poller */
+	uint64_t polls_blocking; /* of them, those that could block the thread */
+	uint64_t timers_fired;
+	uint64_t wio_inline;	 /* wio calls done at once (non-blocking fd) */
+	uint64_t wio_uring;	 /* wio calls carried by io_uring */
+	uint64_t wio_threads;	 /* wio calls carried by the worker threads */
+	uint64_t busy_poll_hits; /* fd waits a busy poll satisfied */
+} wire_thread_stats_t;
+
 /* Per-OS-thread scheduler state. Treat the fields as private. */
 typedef struct wire_thread {
-	wire_t *current;       /* running wire; NULL in the scheduler itself */
-	wire_t *run_head;      /* FIFO run queue: singly linked, */
-	wire_t **run_tailp;    /* appended at *run_tailp */
-	wire_list_t suspended; /* suspended wires, for the deadlock report */
+	wire_t *current;	/* running wire; NULL in the scheduler itself */
+	wire_t *run_head;	/* FIFO run queue: singly linked, */
+	wire_t **run_tailp;	/* appended at *run_tailp */
+	unsigned poll_budget;	/* switches left before the next look (wire__budget_spent) */
+	unsigned budget_reset;	/* what poll_budget was last set to */
+	unsigned since_look;	/* switches counted since events were last checked */
 	unsigned num_suspended;
-	unsigned poll_budget;	  /* switches left before events are checked */
+	wire_list_t wires;	/* every wire not ended, in the order started */
+	wire_thread_stats_t stats;
+	struct wire_trace *trace; /* the timeline being recorded, or NULL */
+	unsigned dump_seen;	  /* dump requests (wire_dump_on_signal()) served */
+	int tid;		  /* the OS thread's id */
 	wire_coro_t sched;	  /* context of wire_thread_run() */
 	wire_coro_t grave;	  /* scratch context for a wire that is ending */
 	wire_timer_t *timers;	  /* pairing heap root */
@@ -188,18 +219,16 @@ void wire_thread_run(void);
 unsigned wire_thread_suspended(void);
 
 /*
- * Print the number of suspended wires and their names to stderr. Names are
- * recorded only while the deadlock report is enabled (recording costs a
- * little on every suspend), so a wire that suspended while it was off is
- * counted but not named. Does nothing without a scheduler on this thread.
+ * Print the number of suspended wires to stderr, and for each its name,
+ * what it waits on and for how long, as wire_thread_dump() does. Does
+ * nothing without a scheduler on this thread.
  */
 void wire_thread_report_suspended(void);
 
 /*
- * Enable (1) or disable (0) the report at the return of wire_thread_run(),
- * and the recording of suspended wires' names for it (see
- * wire_thread_report_suspended()). Does nothing without a scheduler on
- * this thread.
+ * Enable (1) or disable (0) the report (wire_thread_report_suspended()) at
+ * a return of wire_thread_run() that leaves wires suspended. Does nothing
+ * without a scheduler on this thread.
  */
 void wire_thread_set_deadlock_report(int enable);
 

@@ -17,6 +17,7 @@
 #include "coro.h"
 #include "list.h"
 #include "wire_internal.h"
+#include "wire_debug_internal.h"
 
 __thread wire_thread_t *wire__self __attribute__((tls_model("initial-exec")));
 
@@ -204,15 +205,16 @@ int64_t wire_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Fire the timers due at t->now. */
 static void fire_timers(wire_thread_t *t)
 {
-	t->now = wire_now_ns();
 	t->firing = 1;
 	for (;;) {
 		wire_timer_t *tm = timer_first(t);
 		if (!tm || tm->deadline > t->now)
 			break;
 		timer_remove(t, tm);
+		t->stats.timers_fired++;
 		tm->fire(tm);
 	}
 	t->firing = 0;
@@ -268,7 +270,8 @@ wire_t *wire_init(wire_t *w, const char *name, void (*entry)(void *), void *arg,
 	w->entry = entry;
 	w->arg = arg;
 	w->thread = t;
-	w->link.next = NULL;
+	list_add_tail(&t->wires, &w->link);
+	t->stats.wires_started++;
 	w->handoff.wire = NULL;
 	w->handoff.fire = NULL;
 	w->cancel = WIRE__CANCEL_NONE;
@@ -289,7 +292,10 @@ void wire_yield(void)
 
 void wire_suspend(void)
 {
-	(void)wire__park(current_or_die(wire__self, "wire_suspend"), NULL);
+	wire_t *cur = current_or_die(wire__self, "wire_suspend");
+
+	wire__blocked_on(cur, "wire_suspend", NULL);
+	(void)wire__park(cur, NULL);
 }
 
 void wire_resume(wire_t *w)
@@ -334,8 +340,11 @@ int wire_sleep_ns(int64_t ns)
 	now = wire_now_ns();
 	/* Past the clock's range: forever, not a deadline wrapped into the past. */
 	wire_timer_start_at(&s.timer, ns > INT64_MAX - now ? INT64_MAX : now + ns);
-	while (s.timer.armed)
+	while (s.timer.armed) {
+		wire__blocked_on(s.wire, "sleep", NULL);
+		s.wire->blocked.deadline = s.timer.deadline;
 		wire__park(s.wire, &s.park);
+	}
 	return 0;
 }
 
@@ -344,8 +353,56 @@ static void sleep_until(int64_t deadline)
 {
 	struct timespec ts = {.tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000};
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	/* A signal (a dump request) ends the sleep early: the loop looks again. */
+	wire__set_busy(0);
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	wire__set_busy(1);
+}
+
+/*
+ * Count the switches the budget covered so far and start a new one: of
+ * WIRE_POLL_INTERVAL switches, or of 1 while a timeline or the stall
+ * detector wants to see every switch.
+ */
+static inline unsigned budget_renew(wire_thread_t *t)
+{
+	unsigned used = t->budget_reset - t->poll_budget;
+
+	t->stats.switches += used;
+	t->budget_reset = t->poll_budget = wire__hooks_on() ? 1 : WIRE_POLL_INTERVAL;
+	wire__progress();
+	return used;
+}
+
+int wire__budget_spent(wire_thread_t *t, wire_t *next)
+{
+	int look = 0;
+
+	t->since_look += budget_renew(t);
+	if (t->since_look >= WIRE_POLL_INTERVAL) {
+		t->since_look = 0;
+		look = t->num_timers || (t->poller && t->poller->pending) || wire__dump_due(t);
+	}
+	if (look) {
+		/* The switch to @next did not happen: the scheduler runs instead. */
+		t->stats.switches--;
+	} else if (__builtin_expect(t->trace != NULL, 0)) {
+		wire__trace_switch(t, next);
+	}
+	return look;
+}
+
+/* Look at the poller without blocking (@timeout 0) or block in it. */
+static void poll_events(wire_thread_t *t, wire_poller_t *p, int64_t timeout)
+{
+	t->stats.polls++;
+	if (timeout) {
+		t->stats.polls_blocking++;
+		wire__set_busy(0);
+	}
+	p->poll(p, timeout);
+	if (timeout)
+		wire__set_busy(1);
 }
 
 void wire_thread_run(void)
@@ -359,6 +416,8 @@ void wire_thread_run(void)
 	if (t->current || t->in_run)
 		wire__misuse("wire_thread_run", "called from inside a wire");
 	t->in_run = 1;
+	__atomic_store_n(&wire__reg.in_run, 1, __ATOMIC_RELAXED);
+	wire__set_busy(1);
 	polled = 0;
 	for (;;) {
 		wire_poller_t *p = t->poller;
@@ -367,6 +426,12 @@ void wire_thread_run(void)
 		wire_t *w;
 
 		coro_reap(&t->grave);
+		/* The clock of wire_t.blocked.since and of the timers. */
+		t->now = wire_now_ns();
+		if (__builtin_expect(t->trace != NULL, 0))
+			wire__trace_switch(t, NULL);
+		if (__builtin_expect(wire__dump_due(t), 0))
+			wire__dump_serve(t);
 		if (t->num_timers)
 			fire_timers(t);
 		/* After the timers: a timer callback may hand work to the poller. */
@@ -376,13 +441,17 @@ void wire_thread_run(void)
 			 * look for events without blocking. Not right after a
 			 * blocking poll, which has just looked. */
 			if (polling && !polled)
-				p->poll(p, 0);
+				poll_events(t, p, 0);
 			polled = 0;
 			w = t->run_head;
 			wire__runq_unlink_head(t, w);
 			w->state = WIRE_RUNNING;
 			t->current = w;
-			t->poll_budget = WIRE_POLL_INTERVAL;
+			t->since_look = 0;
+			budget_renew(t);
+			t->stats.switches++;
+			if (__builtin_expect(t->trace != NULL, 0))
+				wire__trace_switch(t, w);
 			coro_switch(&t->sched, &w->coro);
 			continue;
 		}
@@ -394,7 +463,7 @@ void wire_thread_run(void)
 				if (timeout < 0)
 					timeout = 0;
 			}
-			p->poll(p, timeout);
+			poll_events(t, p, timeout);
 			polled = 1;
 		} else if (first) {
 			sleep_until(first->deadline);
@@ -403,6 +472,8 @@ void wire_thread_run(void)
 		}
 	}
 	t->in_run = 0;
+	__atomic_store_n(&wire__reg.in_run, 0, __ATOMIC_RELAXED);
+	wire__set_busy(0);
 	if (t->num_suspended && t->report_deadlock) {
 		fprintf(
 		    stderr,
@@ -417,13 +488,15 @@ void wire_thread_init(wire_thread_t *t)
 
 	memset(t, 0, sizeof(*t));
 	t->run_tailp = &t->run_head;
-	list_init(&t->suspended);
-	t->poll_budget = WIRE_POLL_INTERVAL;
+	list_init(&t->wires);
+	t->budget_reset = t->poll_budget = WIRE_POLL_INTERVAL;
 	coro_init_self(&t->sched);
 	coro_init_self(&t->grave);
 	t->grave.tsan_fiber = NULL;
 	t->report_deadlock = env && *env && strcmp(env, "0") != 0;
+	t->now = wire_now_ns();
 	wire__self = t;
+	wire__debug_thread_init(t);
 }
 
 unsigned wire_thread_suspended(void)
@@ -434,22 +507,12 @@ unsigned wire_thread_suspended(void)
 void wire_thread_report_suspended(void)
 {
 	wire_thread_t *t = wire__self;
-	unsigned named = 0;
-	wire_list_t *n;
 
 	if (!t)
 		return;
 	fprintf(stderr, "libwire: %u suspended wire(s):\n", t->num_suspended);
-	for (n = t->suspended.next; n != &t->suspended; n = n->next) {
-		wire_t *w = wire_container_of(n, wire_t, link);
-		fprintf(stderr, "libwire:   wire '%s'\n", w->name[0] ? w->name : "(unnamed)");
-		named++;
-	}
-	if (named < t->num_suspended)
-		fprintf(stderr,
-			"libwire:   (%u suspended while the report was off: names are recorded "
-			"with WIRE_DEADLOCK_REPORT=1 or wire_thread_set_deadlock_report(1))\n",
-			t->num_suspended - named);
+	fflush(stderr);
+	wire__dump_list(t, 2, WIRE_SUSPENDED);
 }
 
 void wire_thread_set_deadlock_report(int enable)

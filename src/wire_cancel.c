@@ -52,6 +52,8 @@ void wire__finish(wire_t *w)
 	wire_list_t *n;
 
 	w->state = WIRE_DONE;
+	list_del(&w->link);
+	w->thread->stats.wires_ended++;
 	if (g) {
 		w->group = NULL;
 		list_del(&w->group_link);
@@ -132,8 +134,7 @@ int wire__suspend_cancelled(wire_t *cur)
 		wire__cancel_self(cur);
 	/* A wio call under way: wait for it as usual (wire__suspend). */
 	cur->state = WIRE_SUSPENDED;
-	if (__builtin_expect(t->report_deadlock, 0))
-		list_add_tail(&t->suspended, &cur->link);
+	cur->blocked.since = t->now;
 	t->num_suspended++;
 	return coro_switch(&cur->coro, wire__next_context(t));
 }
@@ -151,11 +152,6 @@ static void cancel_suspended(wire_thread_t *t, wire_t *w)
 		return;
 	}
 	/* Nothing to run on its stack: it ends here. */
-	if (w->link.next) {
-		w->link.prev->next = w->link.next;
-		w->link.next->prev = w->link.prev;
-		w->link.next = NULL;
-	}
 	t->num_suspended--;
 	wire__finish(w);
 	coro_discard(&w->coro);
@@ -200,7 +196,7 @@ int wire_join(wire_t *w)
 		return -1;
 	}
 	wire__cancel_point(cur);
-	return wire__handoff_park(cur, &w->joiners);
+	return wire__handoff_park(cur, &w->joiners, "join", w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -275,5 +271,5 @@ int wire_group_join(wire_group_t *g)
 	wire__cancel_point(cur);
 	if (g->count == 0)
 		return 0;
-	return wire__handoff_park(cur, &g->joiners);
+	return wire__handoff_park(cur, &g->joiners, "group join", g);
 }

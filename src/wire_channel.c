@@ -226,7 +226,7 @@ static void send_blocking(wire_channel_t *c, void *msg)
 		}
 	}
 	cur->handoff.msg = msg;
-	wire__handoff_park(cur, &c->senders);
+	wire__handoff_park(cur, &c->senders, "channel send", c);
 }
 
 /*
@@ -285,7 +285,7 @@ static void __attribute__((noinline)) send_other(wire_channel_t *c, void *msg)
 		return;
 	cur = wire__blocking_current("wire_channel_send");
 	cur->handoff.msg = msg;
-	wire__handoff_park(cur, &c->senders);
+	wire__handoff_park(cur, &c->senders, "channel send", c);
 }
 
 void wire_channel_send(wire_channel_t *c, void *msg)
@@ -383,7 +383,7 @@ static int recv_blocking(wire_channel_t *c, void **msg)
 	r->wait = NULL;
 	r->dst = msg;
 	r->state = WIRE__RECV_QUEUED;
-	return wire__handoff_park(cur, &c->receivers);
+	return wire__handoff_park(cur, &c->receivers, "channel receive", c);
 }
 
 int wire__channel_recv_now(wire_channel_t *c, void **msg)

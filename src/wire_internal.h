@@ -98,9 +98,19 @@ static inline void wire__runq_unlink_head(wire_thread_t *t, wire_t *w)
 }
 
 /*
+ * The poll budget ran out (see wire__next_context()): count the switches
+ * it covered, feed the timeline and stall detector when they are on, and
+ * say whether the scheduler should look at timers and events (1) before
+ * @next runs. Out of line: called once per WIRE_POLL_INTERVAL switches,
+ * or on every switch while a timeline or the stall detector is on.
+ */
+WIRE_INTERNAL int wire__budget_spent(wire_thread_t *t, wire_t *next);
+
+/*
  * Pick the context to run now that the current wire has queued, parked or
  * ended itself: the head of the run queue, or the scheduler when the queue
- * is empty or events are due for a look.
+ * is empty or events are due for a look. The switch path pays for the
+ * debugging aids with nothing but the budget it already counts down.
  */
 static inline wire_coro_t *wire__next_context(wire_thread_t *t)
 {
@@ -108,11 +118,8 @@ static inline wire_coro_t *wire__next_context(wire_thread_t *t)
 
 	if (__builtin_expect(w == NULL, 0))
 		goto sched;
-	if (__builtin_expect(--t->poll_budget == 0, 0)) {
-		t->poll_budget = WIRE_POLL_INTERVAL;
-		if (t->num_timers || (t->poller && t->poller->pending))
-			goto sched;
-	}
+	if (__builtin_expect(--t->poll_budget == 0, 0) && wire__budget_spent(t, w))
+		goto sched;
 	wire__runq_unlink_head(t, w);
 	w->state = WIRE_RUNNING;
 	t->current = w;
@@ -123,14 +130,11 @@ sched:
 }
 
 /*
- * wire_suspend() of the running wire @cur. Suspended wires are counted
- * always, and listed by name only while the deadlock report is on: the
- * list costs four stores here and four in wire__resume(), a sixth of a
- * channel hand-off. A wire that is not listed has link.next == NULL.
- * Returns 0 once resumed: a blocking call that ends with
- * `return wire__suspend(cur)` and keeps nothing on its stack meanwhile
- * compiles to a jump into the switch, and its wire later resumes directly
- * in its caller (see coro_x86_64.S).
+ * wire_suspend() of the running wire @cur, whose wire_t.blocked says what
+ * it waits on (wire__blocked_on()). Returns 0 once resumed: a blocking
+ * call that ends with `return wire__suspend(cur)` and keeps nothing on its
+ * stack meanwhile compiles to a jump into the switch, and its wire later
+ * resumes directly in its caller (see coro_x86_64.S).
  */
 static inline int wire__suspend(wire_t *cur)
 {
@@ -140,10 +144,23 @@ static inline int wire__suspend(wire_t *cur)
 	if (__builtin_expect(cur->cancel == WIRE__CANCEL_ASKED, 0))
 		return wire__suspend_cancelled(cur);
 	cur->state = WIRE_SUSPENDED;
-	if (__builtin_expect(t->report_deadlock, 0))
-		list_add_tail(&t->suspended, &cur->link);
+	cur->blocked.since = t->now;
 	t->num_suspended++;
 	return coro_switch(&cur->coro, wire__next_context(t));
+}
+
+/*
+ * Record what the running wire @cur is about to wait on, for the listings
+ * (wire_thread_dump(), gdb): @what names the wait, @obj is the object or
+ * NULL. A wait on an fd or with a deadline sets blocked.fd and
+ * blocked.deadline after this.
+ */
+static inline void wire__blocked_on(wire_t *cur, const char *what, const void *obj)
+{
+	cur->blocked.what = what;
+	cur->blocked.obj = obj;
+	cur->blocked.deadline = 0;
+	cur->blocked.fd = -1;
 }
 
 /*
@@ -195,11 +212,6 @@ static inline void wire__wake(wire_t *w)
 	if (__builtin_expect(t != wire__self, 0))
 		wire__misuse("wire_resume",
 			     "the wire belongs to the scheduler of another OS thread");
-	if (__builtin_expect(w->link.next != NULL, 0)) {
-		w->link.prev->next = w->link.next;
-		w->link.next->prev = w->link.prev;
-		w->link.next = NULL;
-	}
 	t->num_suspended--;
 	w->state = WIRE_READY;
 	wire__runq_push(t, w);
@@ -236,9 +248,14 @@ static inline void wire__handoff_wake(wire_t *w)
 	wire__wake(w);
 }
 
-/* Hold @cur with its embedded record queued on the object's FIFO @q. */
-static inline int wire__handoff_park(wire_t *cur, wire_list_t *q)
+/*
+ * Hold @cur with its embedded record queued on the FIFO @q of @obj, a
+ * wait named @what (wire__blocked_on()).
+ */
+static inline int wire__handoff_park(wire_t *cur, wire_list_t *q, const char *what,
+				     const void *obj)
 {
+	wire__blocked_on(cur, what, obj);
 	list_add_tail(q, &cur->handoff.link);
 	return wire__handoff_hold(cur);
 }

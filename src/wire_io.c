@@ -87,6 +87,54 @@ static void forget_parent(void)
 	atomic_store(&forked, 0);
 }
 
+/* What a wire in each call waits on (wire_t.blocked), and whether r->fd names an fd. */
+static const struct {
+	const char *name;
+	int has_fd;
+} op_info[WIO_NUM_OPS] = {
+	[WIO_OPENAT] = {"wio_openat", 0},
+	[WIO_CLOSE] = {"wio_close", 1},
+	[WIO_READ] = {"wio_read", 1},
+	[WIO_WRITE] = {"wio_write", 1},
+	[WIO_PREAD] = {"wio_pread", 1},
+	[WIO_PWRITE] = {"wio_pwrite", 1},
+	[WIO_READV] = {"wio_readv", 1},
+	[WIO_WRITEV] = {"wio_writev", 1},
+	[WIO_PREADV] = {"wio_preadv", 1},
+	[WIO_PWRITEV] = {"wio_pwritev", 1},
+	[WIO_FSTAT] = {"wio_fstat", 1},
+	[WIO_STAT] = {"wio_stat", 0},
+	[WIO_LSTAT] = {"wio_lstat", 0},
+	[WIO_FSTATAT] = {"wio_fstatat", 0},
+	[WIO_STATX] = {"wio_statx", 0},
+	[WIO_FTRUNCATE] = {"wio_ftruncate", 1},
+	[WIO_TRUNCATE] = {"wio_truncate", 0},
+	[WIO_FALLOCATE] = {"wio_fallocate", 1},
+	[WIO_FSYNC] = {"wio_fsync", 1},
+	[WIO_FDATASYNC] = {"wio_fdatasync", 1},
+	[WIO_SYNC_FILE_RANGE] = {"wio_sync_file_range", 1},
+	[WIO_UNLINK] = {"wio_unlink", 0},
+	[WIO_UNLINKAT] = {"wio_unlinkat", 0},
+	[WIO_RENAME] = {"wio_rename", 0},
+	[WIO_RENAMEAT] = {"wio_renameat", 0},
+	[WIO_MKDIR] = {"wio_mkdir", 0},
+	[WIO_MKDIRAT] = {"wio_mkdirat", 0},
+	[WIO_RMDIR] = {"wio_rmdir", 0},
+	[WIO_READLINK] = {"wio_readlink", 0},
+	[WIO_ACCESS] = {"wio_access", 0},
+	[WIO_FCHMOD] = {"wio_fchmod", 1},
+	[WIO_FCHOWN] = {"wio_fchown", 1},
+	[WIO_FSTATFS] = {"wio_fstatfs", 1},
+	[WIO_SENDFILE] = {"wio_sendfile", 1},
+	[WIO_COPY_FILE_RANGE] = {"wio_copy_file_range", 1},
+	[WIO_OPENDIR] = {"wio_opendir", 0},
+	[WIO_READDIR] = {"wio_readdir", 0},
+	[WIO_CLOSEDIR] = {"wio_closedir", 0},
+	[WIO_GETADDRINFO] = {"wio_getaddrinfo", 0},
+	[WIO_GETNAMEINFO] = {"wio_getnameinfo", 0},
+	[WIO_WAITPID] = {"wio_waitpid", 0},
+};
+
 /* ------------------------------------------------------------------ */
 /* Handing calls off.                                                  */
 
@@ -196,8 +244,12 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 		wio_plain(r);
 		wio_complete(c, r);
 	}
-	while (!r->done)
+	while (!r->done) {
+		wire__blocked_on(r->wire, op_info[r->op].name, r);
+		if (op_info[r->op].has_fd)
+			r->wire->blocked.fd = r->fd;
 		wire__park(r->wire, &r->park);
+	}
 	wio_uring_finish(r);
 	/* Cancelled while the call was under way: it ends here. (A wire
 	 * cancelled after its call completed returns the result and ends at

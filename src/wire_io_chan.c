@@ -202,6 +202,7 @@ void wio_ctx_drain(struct wio_ctx *c)
 
 		while (c->busy) {
 			c->drainer = self;
+			wire__blocked_on(self, "wire_io_shutdown", c);
 			wire__park(self, &not_now);
 		}
 		return;

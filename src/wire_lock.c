@@ -38,7 +38,7 @@ void wire_lock_take(wire_lock_t *l)
 		l->locked = 1;
 		return;
 	}
-	wire__handoff_park(wire__blocking_current("wire_lock_take"), &l->waiters);
+	wire__handoff_park(wire__blocking_current("wire_lock_take"), &l->waiters, "lock", l);
 }
 
 int wire_lock_try_take(wire_lock_t *l)
@@ -68,5 +68,5 @@ void wire_lock_wait_clear(wire_lock_t *l)
 	 * before this one ran, so look again. */
 	while (l->locked)
 		wire__handoff_park(wire__blocking_current("wire_lock_wait_clear"),
-				   &l->clear_waiters);
+				   &l->clear_waiters, "lock clear", l);
 }

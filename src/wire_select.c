@@ -330,6 +330,8 @@ int wire_select(wire_select_case_t *cases, unsigned n, int64_t timeout_ns)
 			any = is_fd(cases[i].op) && cases[i].park.err >= 0;
 		if (any)
 			break;
+		wire__blocked_on(s.owner, "select", cases);
+		s.owner->blocked.deadline = s.timed ? s.timer.deadline : 0;
 		wire__park(s.owner, &s.park);
 	}
 	if (s.fired >= 0)

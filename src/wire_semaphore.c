@@ -27,7 +27,8 @@ void wire_sem_take(wire_sem_t *s)
 		s->count--;
 		return;
 	}
-	wire__handoff_park(wire__blocking_current("wire_sem_take"), &s->waiters);
+	wire__handoff_park(wire__blocking_current("wire_sem_take"), &s->waiters, "semaphore",
+			   s);
 }
 
 int wire_sem_try_take(wire_sem_t *s)

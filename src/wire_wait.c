@@ -66,7 +66,7 @@ void wire_wait_single(wire_wait_t *w)
 		return;
 	}
 	/* Only the trigger wakes the wire, which then returns to its caller. */
-	wire__handoff_park(self, &w->waiters);
+	wire__handoff_park(self, &w->waiters, "wait", w);
 }
 
 void wire_wait_list_init(wire_wait_list_t *wl)
@@ -139,6 +139,7 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 			}
 		}
 		wl->waiter = self;
+		wire__blocked_on(self, "wait list", wl);
 		wire__park(self, &lp.park);
 		wl->waiter = NULL;
 	}

@@ -187,13 +187,13 @@ TEST(deadlock_counted_and_reported)
 	CHECK_EQ(test_exit_code(status), 0);
 	CHECK(strstr(err, "deadlock") != NULL);
 	CHECK(strstr(err, "2 suspended") != NULL);
-	CHECK(strstr(err, "'alpha'") != NULL);
-	CHECK(strstr(err, "'beta'") != NULL);
+	CHECK(strstr(err, "\"alpha\" suspended: wire_suspend, for ") != NULL);
+	CHECK(strstr(err, "\"beta\" suspended: wire_suspend, for ") != NULL);
 
 	setenv("WIRE_DEADLOCK_REPORT", "1", 1);
 	status = test_run_child(deadlock_child, NULL, err, sizeof(err));
 	CHECK_EQ(test_exit_code(status), 0);
-	CHECK(strstr(err, "'alpha'") != NULL);
+	CHECK(strstr(err, "\"alpha\" suspended") != NULL);
 }
 
 static void late_report_child(void *arg)
@@ -206,36 +206,40 @@ static void late_report_child(void *arg)
 	wire_init(&a, "early", suspend_forever, NULL, s1, STACK);
 	wire_init(&b, "resumed", suspend_forever, NULL, s2, STACK);
 	wire_thread_run();
-	/* Suspended while the report was off: counted, not named. */
+	/* Suspended while the report was off: named all the same. */
 	wire_thread_set_deadlock_report(1);
-	wire_resume(&b); /* unlisted: must not touch the list; b then ends */
+	wire_resume(&b); /* b then ends: no longer listed */
 	wire_init(&c, "late", suspend_forever, NULL, s3, STACK);
 	wire_thread_run();
 	if (wire_thread_suspended() != 2)
 		_exit(3);
-	wire_resume(&c); /* listed: leaves the list */
+	wire_resume(&c);
 	wire_thread_report_suspended();
 	_exit(0);
 }
 
-TEST(deadlock_report_names_wires_suspended_while_on)
+TEST(deadlock_report_names_every_suspended_wire)
 {
 	char err[4096];
+	const char *second;
 	int status;
 
 	unsetenv("WIRE_DEADLOCK_REPORT");
 	status = test_run_child(late_report_child, NULL, err, sizeof(err));
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(test_exit_code(status), 0);
-	/* At the second run's return: 'early' and 'late', one of them unnamed. */
+	/* At the second run's return: 'early' (suspended before the report
+	 * was on) and 'late', in the order started; not the one that ended. */
 	CHECK(strstr(err, "2 suspended wire(s)") != NULL);
-	CHECK(strstr(err, "'late'") != NULL);
-	CHECK(strstr(err, "'early'") == NULL);
-	CHECK(strstr(err, "'resumed'") == NULL);
-	CHECK(strstr(err, "(1 suspended while the report was off") != NULL);
-	/* After 'late' was resumed: 'early' alone, unnamed. */
-	CHECK(strstr(err, "1 suspended wire(s)") != NULL);
-	CHECK(strstr(strstr(err, "1 suspended wire(s)"), "'late'") == NULL);
+	CHECK(strstr(err, "\"early\" suspended: wire_suspend") != NULL);
+	CHECK(strstr(err, "\"late\" suspended: wire_suspend") != NULL);
+	CHECK(strstr(err, "\"early\"") < strstr(err, "\"late\""));
+	CHECK(strstr(err, "resumed") == NULL);
+	/* After 'late' was resumed: 'early' alone; 'late' is ready, not listed. */
+	second = strstr(err, "1 suspended wire(s)");
+	CHECK(second != NULL);
+	CHECK(strstr(second, "\"early\" suspended") != NULL);
+	CHECK(strstr(second, "\"late\"") == NULL);
 }
 
 TEST(deadlocked_wires_resumable_by_second_run)
@@ -790,7 +794,7 @@ TEST(names_are_copied)
 	status = test_run_child(named_from_buffer_child, NULL, err, sizeof(err));
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(test_exit_code(status), 0);
-	CHECK(strstr(err, "'stuck-0'") != NULL);
-	CHECK(strstr(err, "'stuck-1'") != NULL);
-	CHECK(strstr(err, "'stuck-2'") != NULL);
+	CHECK(strstr(err, "\"stuck-0\" suspended") != NULL);
+	CHECK(strstr(err, "\"stuck-1\" suspended") != NULL);
+	CHECK(strstr(err, "\"stuck-2\" suspended") != NULL);
 }

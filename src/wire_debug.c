@@ -1,0 +1,357 @@
+/*
+ * wire_debug - listings of the wires of a scheduler, its counters, and
+ * dumps on a signal.
+ *
+ * Every wire is in its scheduler's list from wire_init() until it ends,
+ * and records what it waits on as it blocks (wire_t.blocked): a listing
+ * is a walk of that list, and costs the switch path nothing.
+ *
+ * A dump signal cannot list wires in its handler (the wires of a thread
+ * change under it). The handler writes one byte to a pipe; a thread of
+ * the library reads it, raises wire__dump_gen and nudges every scheduler
+ * thread with the same signal, which ends a blocking poll early. Each
+ * scheduler then writes its listing at its next look at events (a safe
+ * point: no wire is half switched).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "wire_debug.h"
+#include "list.h"
+#include "wire_internal.h"
+#include "wire_debug_internal.h"
+
+__thread struct wire_reg wire__reg __attribute__((tls_model("initial-exec")));
+wire_list_t wire__debug_threads = {&wire__debug_threads, &wire__debug_threads};
+pthread_mutex_t wire__reg_lock = PTHREAD_MUTEX_INITIALIZER;
+unsigned wire__dump_gen;
+int wire__hooks;
+
+/* ------------------------------------------------------------------ */
+/* The registry of scheduler threads.                                  */
+
+static pthread_key_t reg_key;
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+
+/* Thread exit: the node is in the thread's storage, about to go. */
+static void reg_unlist(void *arg)
+{
+	struct wire_reg *r = arg;
+
+	pthread_mutex_lock(&wire__reg_lock);
+	list_del(&r->link);
+	r->listed = 0;
+	pthread_mutex_unlock(&wire__reg_lock);
+}
+
+static void reg_setup(void)
+{
+	if (pthread_key_create(&reg_key, reg_unlist) != 0)
+		wire__misuse("wire_thread_init", "no thread-specific key left for the registry");
+}
+
+static void env_setup(void)
+{
+	const char *sig = getenv("WIRE_DUMP_SIGNAL");
+
+	if (sig && *sig) {
+		int signo = wire__signal_number(sig);
+		if (signo <= 0 || wire_dump_on_signal(signo) != 0)
+			fprintf(stderr, "libwire: WIRE_DUMP_SIGNAL=%s: not a signal that can be caught\n",
+				sig);
+	}
+	wire__stall_env();
+}
+
+void wire__debug_thread_init(wire_thread_t *t)
+{
+	static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+	struct wire_reg *r = &wire__reg;
+
+	pthread_once(&reg_once, reg_setup);
+	t->tid = (int)syscall(SYS_gettid);
+	t->dump_seen = __atomic_load_n(&wire__dump_gen, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&wire__reg_lock);
+	r->t = t;
+	r->tid = t->tid;
+	if (!r->listed) {
+		list_add_tail(&wire__debug_threads, &r->link);
+		r->listed = 1;
+	}
+	pthread_mutex_unlock(&wire__reg_lock);
+	pthread_setspecific(reg_key, r);
+	wire__trace_thread_init(t);
+	pthread_once(&env_once, env_setup);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listings.                                                           */
+
+static const char *const state_names[] = {"done", "ready", "running", "suspended"};
+
+/* Write all of @buf to @fd; 0 or -1 with errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Seconds with millisecond precision, for "for 1.204 s". */
+static double secs(int64_t ns)
+{
+	return ns < 0 ? 0.0 : (double)ns / 1e9;
+}
+
+/* One line of the listing of @w into @buf (see wire_thread_dump()). */
+static int format_wire(char *buf, size_t size, const wire_t *w, int64_t now)
+{
+	char name[WIRE_NAME_MAX];
+	int n;
+
+	/* Names come from the program: keep each wire on one line. */
+	for (size_t i = 0; i < sizeof(name); i++) {
+		char c = w->name[i];
+		name[i] = (c && ((unsigned char)c < 0x20 || c == '"' || c == 0x7f)) ? '?' : c;
+		if (!c)
+			break;
+	}
+	name[WIRE_NAME_MAX - 1] = '\0';
+	n = snprintf(buf, size, "  %p \"%s\" %s", (const void *)w, name,
+		     w->state >= 0 && w->state <= WIRE_SUSPENDED ? state_names[w->state] : "?");
+	if (w->state == WIRE_SUSPENDED) {
+		const char *what = w->blocked.what ? w->blocked.what : "?";
+		n += snprintf(buf + n, size - (size_t)n, ": %s", what);
+		if (w->blocked.obj)
+			n += snprintf(buf + n, size - (size_t)n, " %p", w->blocked.obj);
+		if (w->blocked.fd >= 0)
+			n += snprintf(buf + n, size - (size_t)n, " (fd %d)", w->blocked.fd);
+		if (w->blocked.deadline && w->blocked.deadline != INT64_MAX)
+			n += snprintf(buf + n, size - (size_t)n, ", %.3f s left",
+				      secs(w->blocked.deadline - now));
+		n += snprintf(buf + n, size - (size_t)n, ", for %.3f s",
+			      secs(now - w->blocked.since));
+	}
+	n += snprintf(buf + n, size - (size_t)n, "\n");
+	return n;
+}
+
+int wire__dump_list(wire_thread_t *t, int fd, int state)
+{
+	unsigned count[WIRE_SUSPENDED + 1] = {0};
+	int64_t now = wire_now_ns();
+	char line[256];
+	wire_list_t *n;
+	int len;
+
+	for (n = t->wires.next; n != &t->wires; n = n->next) {
+		const wire_t *w = wire_container_of(n, wire_t, link);
+		if (w->state >= 0 && w->state <= WIRE_SUSPENDED)
+			count[w->state]++;
+	}
+	len = snprintf(line, sizeof(line),
+		       "libwire: thread %d: %u wires: %u running, %u ready, %u suspended\n", t->tid,
+		       count[WIRE_RUNNING] + count[WIRE_READY] + count[WIRE_SUSPENDED],
+		       count[WIRE_RUNNING], count[WIRE_READY], count[WIRE_SUSPENDED]);
+	if (write_all(fd, line, (size_t)len) != 0)
+		return -1;
+	for (n = t->wires.next; n != &t->wires; n = n->next) {
+		const wire_t *w = wire_container_of(n, wire_t, link);
+		if (state && w->state != state)
+			continue;
+		len = format_wire(line, sizeof(line), w, now);
+		if (write_all(fd, line, (size_t)len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int wire_thread_dump(int fd)
+{
+	if (!wire__self || fd < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return wire__dump_list(wire__self, fd, 0);
+}
+
+int wire_thread_stats(wire_thread_stats_t *stats)
+{
+	wire_thread_t *t = wire__self;
+
+	if (!t || !stats) {
+		errno = EINVAL;
+		return -1;
+	}
+	*stats = t->stats;
+	/* The switches of the budget under way are counted when it ends. */
+	stats->switches += t->budget_reset - t->poll_budget;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dumps on a signal.                                                  */
+
+static int dump_signo;
+static int dump_pipe[2] = {-1, -1};
+static pthread_once_t dump_once = PTHREAD_ONCE_INIT;
+static int dump_setup_err;
+
+static void dump_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	char c = 1;
+
+	(void)sig;
+	(void)uc;
+	/* A nudge from the dump thread: its only work was to end a poll. */
+	if (si->si_code == SI_TKILL && si->si_pid == getpid()) {
+		errno = saved;
+		return;
+	}
+	if (write(dump_pipe[1], &c, 1) < 0) {
+		/* Full: a dump is pending anyway. */
+	}
+	errno = saved;
+}
+
+/* Ask every scheduler thread in wire_thread_run() to dump, until each has. */
+static void dump_all(unsigned gen)
+{
+	for (int round = 0; round < 200; round++) {
+		int waiting = 0;
+		wire_list_t *n;
+
+		pthread_mutex_lock(&wire__reg_lock);
+		for (n = wire__debug_threads.next; n != &wire__debug_threads; n = n->next) {
+			struct wire_reg *r = wire_container_of(n, struct wire_reg, link);
+			if (__atomic_load_n(&r->in_run, __ATOMIC_RELAXED) &&
+			    __atomic_load_n(&r->dump_ack, __ATOMIC_RELAXED) != gen) {
+				waiting++;
+				syscall(SYS_tgkill, getpid(), r->tid, dump_signo);
+			}
+		}
+		pthread_mutex_unlock(&wire__reg_lock);
+		if (!waiting)
+			return;
+		/* A nudge that came just before a poll began is lost: again soon. */
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	}
+}
+
+static void *dump_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		char buf[64];
+		ssize_t n = read(dump_pipe[0], buf, sizeof(buf));
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return NULL;
+		}
+		dump_all(__atomic_add_fetch(&wire__dump_gen, 1, __ATOMIC_RELAXED));
+	}
+}
+
+static void dump_start(void)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	if (pipe2(dump_pipe, O_CLOEXEC) != 0) {
+		dump_setup_err = errno;
+		return;
+	}
+	fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
+	/* The thread takes no signal, so the dump signal finds a scheduler thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	dump_setup_err = pthread_create(&th, &attr, dump_thread, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (dump_setup_err == 0)
+		pthread_setname_np(th, "wire-dump");
+}
+
+int wire_dump_on_signal(int signum)
+{
+	struct sigaction sa;
+
+	if (signum <= 0 || signum >= NSIG || signum == SIGKILL || signum == SIGSTOP) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_once(&dump_once, dump_start);
+	if (dump_setup_err) {
+		errno = dump_setup_err;
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = dump_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(signum, &sa, NULL) != 0)
+		return -1;
+	__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void wire__dump_serve(wire_thread_t *t)
+{
+	unsigned gen = __atomic_load_n(&wire__dump_gen, __ATOMIC_RELAXED);
+
+	t->dump_seen = gen;
+	(void)wire__dump_list(t, 2, 0);
+	__atomic_store_n(&wire__reg.dump_ack, gen, __ATOMIC_RELAXED);
+}
+
+int wire__signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int signo;
+	} names[] = {{"HUP", SIGHUP},	{"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+		     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+		     {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+		     {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+		     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+		     {"PWR", SIGPWR},	{"SYS", SIGSYS}};
+	char *end;
+	long v;
+
+	if (!strncmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i].name))
+			return names[i].signo;
+	if (!strncmp(name, "RTMIN+", 6) || !strncmp(name, "RTMAX-", 6)) {
+		v = strtol(name + 6, &end, 10);
+		if (*end || v < 0)
+			return -1;
+		v = name[2] == 'M' && name[3] == 'I' ? SIGRTMIN + v : SIGRTMAX - v;
+		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
+	}
+	v = strtol(name, &end, 10);
+	return *name && !*end && v > 0 && v < NSIG ? (int)v : -1;
+}

@@ -1,0 +1,95 @@
+/*
+ * What the debugging aids share with the scheduler (internal): the
+ * registry of scheduler threads, the dump request, the hooks of the
+ * timeline and the stall detector.
+ *
+ * Each OS thread that called wire_thread_init() has one registry node in
+ * its thread-local storage, listed in wire__debug_threads from then until
+ * the thread exits. The node, not the wire_thread_t (caller memory that
+ * may go away), is what other threads read: the dump thread and the stall
+ * watchdog touch nothing else of a scheduler thread.
+ */
+#ifndef WIRE_SRC_WIRE_DEBUG_INTERNAL_H
+#define WIRE_SRC_WIRE_DEBUG_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "wire.h"
+#include "sys.h"
+
+struct wire_reg {
+	wire_list_t link;   /* in wire__debug_threads, under wire__reg_lock */
+	wire_thread_t *t;   /* the scheduler last set up on the thread */
+	int tid;	    /* the OS thread's id */
+	int listed;	    /* in wire__debug_threads */
+	uint64_t progress;  /* bumped at every look of the scheduler and, with the
+			       hooks on, every switch (read by the watchdog) */
+	int busy;	    /* in wire_thread_run() and not blocked in a poll */
+	int in_run;	    /* in wire_thread_run() */
+	unsigned dump_ack;  /* last dump request served (read by the dump thread) */
+	unsigned stall_seq; /* stall reports asked of this thread (wire_stall.c) */
+	unsigned stall_ack; /* ...and answered by its signal handler */
+	void *stall_pcs[48];
+	int stall_npcs;
+	char stall_name[WIRE_NAME_MAX];
+	int stall_in_wire; /* a wire was running when the signal came */
+};
+
+extern WIRE_INTERNAL __thread struct wire_reg wire__reg __attribute__((tls_model("initial-exec")));
+
+/* Exported (not hidden): the gdb extension walks it (tools/gdb). */
+extern wire_list_t wire__debug_threads;
+extern WIRE_INTERNAL pthread_mutex_t wire__reg_lock;
+
+/* Dump requests made so far (wire_dump_on_signal()). */
+extern WIRE_INTERNAL unsigned wire__dump_gen;
+
+/* Nonzero while a timeline or the stall detector wants every switch. */
+extern WIRE_INTERNAL int wire__hooks;
+
+static inline int wire__hooks_on(void)
+{
+	return __atomic_load_n(&wire__hooks, __ATOMIC_RELAXED);
+}
+
+static inline int wire__dump_due(const wire_thread_t *t)
+{
+	return __atomic_load_n(&wire__dump_gen, __ATOMIC_RELAXED) != t->dump_seen;
+}
+
+/* The thread moved on: a switch, or a look of the scheduler. */
+static inline void wire__progress(void)
+{
+	__atomic_store_n(&wire__reg.progress, wire__reg.progress + 1, __ATOMIC_RELAXED);
+}
+
+/* The thread runs wires (1) or is blocked waiting for events (0). */
+static inline void wire__set_busy(int busy)
+{
+	__atomic_store_n(&wire__reg.busy, busy, __ATOMIC_RELAXED);
+	wire__progress();
+}
+
+/* The number of signal @name ("QUIT", "SIGQUIT", "RTMIN+2", "3"), or -1. */
+WIRE_INTERNAL int wire__signal_number(const char *name);
+
+/* Register the calling thread's new scheduler @t; start what the environment asks for. */
+WIRE_INTERNAL void wire__debug_thread_init(wire_thread_t *t);
+
+/* Write the listing of @t's wires (all, or those in @state if nonzero) to @fd. */
+WIRE_INTERNAL int wire__dump_list(wire_thread_t *t, int fd, int state);
+
+/* Serve a dump request at a safe point of @t's scheduler. */
+WIRE_INTERNAL void wire__dump_serve(wire_thread_t *t);
+
+/* Timeline (wire_trace.c): @t switches to @to (NULL: the scheduler). */
+WIRE_INTERNAL void wire__trace_switch(wire_thread_t *t, wire_t *to);
+
+/* Timeline: a thread's new scheduler @t starts recording if a timeline is on. */
+WIRE_INTERNAL void wire__trace_thread_init(wire_thread_t *t);
+
+/* Stall detector (wire_stall.c): start it if WIRE_STALL_MS says so. */
+WIRE_INTERNAL void wire__stall_env(void);
+
+#endif
