@@ -100,6 +100,8 @@ int wire__fd_busy_wait(struct epoll_event *ev, int max, int64_t timeout_ns)
 	if (B.now) {
 		n = busy_poll(ev, max, t0, timeout_ns);
 		t1 = wire_now_ns();
+		if (n > 0)
+			wire__self->stats.busy_poll_hits++;
 	}
 	if (n != 0)
 		return n;

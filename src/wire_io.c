@@ -239,7 +239,11 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 	r->abandoned = 0;
 	c->busy++;
 	c->handoffs++;
-	if (!(c->u.on && wio_uring_issue(c, r)) && wio_pool_submit(c, r) != 0) {
+	if (c->u.on && wio_uring_issue(c, r)) {
+		wire__self->stats.wio_uring++;
+	} else if (wio_pool_submit(c, r) == 0) {
+		wire__self->stats.wio_threads++;
+	} else {
 		/* The pool closed meanwhile: a call made after the shutdown. */
 		wio_plain(r);
 		wio_complete(c, r);

@@ -171,6 +171,8 @@ long wio_read_call(struct wio_ctx *c, struct wio_req *r)
 		}
 	}
 	n = sys_preadv2(r->fd, iov, cnt, r->off, RWF_NOWAIT);
+	/* Counted as done at once unless it goes to the backend below. */
+	wire__self->stats.wio_inline++;
 	if (n < 0) {
 		switch (errno) {
 		case ENOSYS:
@@ -182,6 +184,7 @@ long wio_read_call(struct wio_ctx *c, struct wio_req *r)
 		case EINTR:
 		case EPERM:
 			errno = saved;
+			wire__self->stats.wio_inline--;
 			return wio_issue(c, r);
 		}
 		return -1;

@@ -11,7 +11,9 @@
  * calls debug_target_stop() (a breakpoint for gdb) with every wire in
  * place, and exits 0.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
