@@ -88,17 +88,9 @@ typedef struct wire {
 	wire_list_t link;	  /* in its scheduler's list of wires until it ends */
 	int state;		  /* enum wire_state */
 	int cancel;		  /* 0; asked (ends at its next block); ending */
-	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
-	wire_handoff_t handoff;		/* while blocked in a hand-off (channel, lock, semaphore) */
-	struct wire_park *park;		/* what it waits on, suspended outside a hand-off */
-	unsigned defers;		/* DEFER blocks in scope (wire_defer.h) */
-	wire_list_t joiners;		/* hand-off records of the wires in wire_join() */
-	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
-	struct wire_group *group;	/* or NULL */
-	wire_list_t group_link;		/* in group->members */
 	/* What it waits on while suspended (wire_thread_dump()); set as it blocks. */
 	struct {
 		const char *what; /* "channel receive", "sleep", "wio_pread"... */
@@ -107,6 +99,14 @@ typedef struct wire {
 		int64_t since;	  /* the scheduler's clock as it blocked */
 		int fd;		  /* the file descriptor waited on, or -1 */
 	} blocked;
+	wire_handoff_t handoff;		/* while blocked in a hand-off (channel, lock, semaphore) */
+	struct wire_park *park;		/* what it waits on, suspended outside a hand-off */
+	unsigned defers;		/* DEFER blocks in scope (wire_defer.h) */
+	wire_list_t joiners;		/* hand-off records of the wires in wire_join() */
+	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
+	struct wire_group *group;	/* or NULL */
+	wire_list_t group_link;		/* in group->members */
+	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
 	unsigned char unwind[32]
 	    __attribute__((aligned(16))); /* unwinder's record while cancelled */
 } wire_t;

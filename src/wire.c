@@ -364,32 +364,14 @@ static void sleep_until(int64_t deadline)
  * WIRE_POLL_INTERVAL switches, or of 1 while a timeline or the stall
  * detector wants to see every switch.
  */
-static inline unsigned budget_renew(wire_thread_t *t)
+static inline void budget_renew(wire_thread_t *t)
 {
 	unsigned used = t->budget_reset - t->poll_budget;
 
 	t->stats.switches += used;
+	t->since_look += used;
 	t->budget_reset = t->poll_budget = wire__hooks_on() ? 1 : WIRE_POLL_INTERVAL;
 	wire__progress();
-	return used;
-}
-
-int wire__budget_spent(wire_thread_t *t, wire_t *next)
-{
-	int look = 0;
-
-	t->since_look += budget_renew(t);
-	if (t->since_look >= WIRE_POLL_INTERVAL) {
-		t->since_look = 0;
-		look = t->num_timers || (t->poller && t->poller->pending) || wire__dump_due(t);
-	}
-	if (look) {
-		/* The switch to @next did not happen: the scheduler runs instead. */
-		t->stats.switches--;
-	} else if (__builtin_expect(t->trace != NULL, 0)) {
-		wire__trace_switch(t, next);
-	}
-	return look;
 }
 
 /* Look at the poller without blocking (@timeout 0) or block in it. */
@@ -437,18 +419,21 @@ void wire_thread_run(void)
 		/* After the timers: a timer callback may hand work to the poller. */
 		polling = p && p->pending;
 		if (t->run_head) {
-			/* Entered with wires ready (every WIRE_POLL_INTERVAL switches):
-			 * look for events without blocking. Not right after a
-			 * blocking poll, which has just looked. */
-			if (polling && !polled)
-				poll_events(t, p, 0);
+			/* Entered with wires ready every WIRE_POLL_INTERVAL switches
+			 * (with a timeline, at every switch): look for events
+			 * without blocking. Not right after a blocking poll, which
+			 * has just looked. */
+			budget_renew(t);
+			if (t->since_look >= WIRE_POLL_INTERVAL) {
+				if (polling && !polled)
+					poll_events(t, p, 0);
+				t->since_look = 0;
+			}
 			polled = 0;
 			w = t->run_head;
 			wire__runq_unlink_head(t, w);
 			w->state = WIRE_RUNNING;
 			t->current = w;
-			t->since_look = 0;
-			budget_renew(t);
 			t->stats.switches++;
 			if (__builtin_expect(t->trace != NULL, 0))
 				wire__trace_switch(t, w);
