@@ -145,13 +145,13 @@ typedef struct wire_poller {
  * wire_thread_stats() in wire_debug.h).
  */
 typedef struct wire_thread_stats {
-	uint64_t switches;	 /* a wire started or resumed running */
+	uint64_t switches;	 /* times a wire was picked to run */
 	uint64_t wires_started;	 /* wire_init() calls, pooled wires included */
 	uint64_t wires_ended;	 /* entry returned, or cancelled */
 	uint64_t polls;		 /* looks at the fd poller */
 	uint64_t polls_blocking; /* of them, those that could block the thread */
 	uint64_t timers_fired;
-	uint64_t wio_inline;	 /* wio calls done at once (non-blocking fd) */
+	uint64_t wio_inline;	 /* wio reads served at once from the page cache */
 	uint64_t wio_uring;	 /* wio calls carried by io_uring */
 	uint64_t wio_threads;	 /* wio calls carried by the worker threads */
 	uint64_t busy_poll_hits; /* fd waits a busy poll satisfied */

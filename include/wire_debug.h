@@ -24,7 +24,8 @@ extern "C" {
  *
  *   libwire: thread TID: N wires: R running, Q ready, S suspended
  *
- * then one line per wire not ended, in the order they were started:
+ * then one line per wire not ended, in the order they were started,
+ * indented by two spaces:
  *
  *   ADDRESS "NAME" STATE[: WHAT[ OBJECT][ (fd FD)][, T s left], for D s]
  *
@@ -56,8 +57,10 @@ int wire_thread_stats(wire_thread_stats_t *stats);
  * writes its wire_thread_dump() listing to stderr at its next look at
  * events (a thread blocked waiting for events is woken for it, a thread
  * outside wire_thread_run() writes when it next runs it), and the
- * program goes on. A thread of the library serves the requests; the
- * signal's previous handler is replaced. Setting the environment
+ * program goes on. Listings of several threads do not interleave. A
+ * thread of the library serves the requests; the signal's previous
+ * handler is replaced, and given back when a later call moves dumps to
+ * another signal. Setting the environment
  * variable WIRE_DUMP_SIGNAL to a signal name (QUIT, SIGUSR1, RTMIN+2) or
  * number does the same at the first wire_thread_init().
  * Returns 0, or -1 with errno EINVAL (@signum not a signal that can be
@@ -70,12 +73,16 @@ int wire_dump_on_signal(int signum);
  * notices a scheduler thread that has run one wire (or one timer
  * callback) without switching for @threshold_ns and writes to stderr,
  * once per stall, the thread, the wire's name, how long it has run so
- * far and its backtrace, symbolized. To take the backtrace it sends the
- * stalled thread SIGRTMAX - 1, whose previous handler is replaced.
- * @threshold_ns 0 stops the detector. Setting the environment variable
- * WIRE_STALL_MS to a number of milliseconds starts it at the first
- * wire_thread_init(). While it runs, the scheduler counts every switch
- * out of line, which a busy switch loop notices; off, it costs nothing.
+ * far and its backtrace, symbolized (with libdw when the library was
+ * built with it: static functions and file:line too). To take the
+ * backtrace it sends the stalled thread SIGRTMAX - 2, whose previous
+ * handler is replaced; the handler runs on the thread's alternate signal
+ * stack if it has one, else on the wire's stack. @threshold_ns 0 stops
+ * the detector. Setting the environment variable WIRE_STALL_MS to a
+ * number of milliseconds starts it at the first wire_thread_init() (any
+ * other value is reported on stderr and ignored). While it runs, every
+ * switch also counts as progress for the watchdog, which a busy switch
+ * loop notices; off, it costs nothing.
  * Returns 0, or -1 with errno EINVAL (@threshold_ns negative), or that
  * of a failed thread creation.
  */

@@ -209,7 +209,13 @@ int wire_thread_stats(wire_thread_stats_t *stats)
 /* ------------------------------------------------------------------ */
 /* Dumps on a signal.                                                  */
 
+/* The value the dump thread's nudges carry, to tell them from requests. */
+#define DUMP_NUDGE 0x77697265
+
 static int dump_signo;
+static struct sigaction dump_prev; /* the handler dump_signo had before */
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER; /* wire_dump_on_signal() */
+static pthread_mutex_t dump_write_lock = PTHREAD_MUTEX_INITIALIZER; /* one listing at a time */
 static int dump_pipe[2] = {-1, -1};
 static pthread_once_t dump_once = PTHREAD_ONCE_INIT;
 static int dump_setup_err;
@@ -222,7 +228,8 @@ static void dump_handler(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	/* A nudge from the dump thread: its only work was to end a poll. */
-	if (si->si_code == SI_TKILL && si->si_pid == getpid()) {
+	if (si->si_code == SI_QUEUE && si->si_pid == getpid() &&
+	    si->si_value.sival_int == DUMP_NUDGE) {
 		errno = saved;
 		return;
 	}
@@ -230,6 +237,20 @@ static void dump_handler(int sig, siginfo_t *si, void *uc)
 		/* Full: a dump is pending anyway. */
 	}
 	errno = saved;
+}
+
+/* Make the thread @tid's blocking poll end, with a signal its handler ignores. */
+static void nudge(int tid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = dump_signo;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_int = DUMP_NUDGE;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, dump_signo, &si);
 }
 
 /* Ask every scheduler thread in wire_thread_run() to dump, until each has. */
@@ -245,7 +266,7 @@ static void dump_all(unsigned gen)
 			if (__atomic_load_n(&r->in_run, __ATOMIC_RELAXED) &&
 			    __atomic_load_n(&r->dump_ack, __ATOMIC_RELAXED) != gen) {
 				waiting++;
-				syscall(SYS_tgkill, getpid(), r->tid, dump_signo);
+				nudge(r->tid);
 			}
 		}
 		pthread_mutex_unlock(&wire__reg_lock);
@@ -296,7 +317,8 @@ static void dump_start(void)
 
 int wire_dump_on_signal(int signum)
 {
-	struct sigaction sa;
+	struct sigaction sa, prev;
+	int old;
 
 	if (signum <= 0 || signum >= NSIG || signum == SIGKILL || signum == SIGSTOP) {
 		errno = EINVAL;
@@ -307,13 +329,24 @@ int wire_dump_on_signal(int signum)
 		errno = dump_setup_err;
 		return -1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = dump_handler;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(signum, &sa, NULL) != 0)
-		return -1;
-	__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&dump_lock);
+	old = __atomic_load_n(&dump_signo, __ATOMIC_RELAXED);
+	if (signum != old) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = dump_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(signum, &sa, &prev) != 0) {
+			pthread_mutex_unlock(&dump_lock);
+			return -1;
+		}
+		/* Moved to another signal: the old one gets its handler back. */
+		if (old)
+			sigaction(old, &dump_prev, NULL);
+		dump_prev = prev;
+		__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&dump_lock);
 	return 0;
 }
 
@@ -322,7 +355,10 @@ void wire__dump_serve(wire_thread_t *t)
 	unsigned gen = __atomic_load_n(&wire__dump_gen, __ATOMIC_RELAXED);
 
 	t->dump_seen = gen;
+	/* Threads dump at once: each listing stays in one piece. */
+	pthread_mutex_lock(&dump_write_lock);
 	(void)wire__dump_list(t, 2, 0);
+	pthread_mutex_unlock(&dump_write_lock);
 	__atomic_store_n(&wire__reg.dump_ack, gen, __ATOMIC_RELAXED);
 }
 

@@ -457,8 +457,10 @@ static void raiser(void *arg)
 
 	wire_sleep_ns(TEST_MS(20));
 	signalled = 1;
-	/* To the process, as kill(1) and a terminal send it. */
-	CHECK_EQ(kill(getpid(), sig), 0);
+	if (sig > 0) /* to the process, as kill(1) and a terminal send it */
+		CHECK_EQ(kill(getpid(), sig), 0);
+	else /* to this thread */
+		CHECK_EQ(raise(-sig), 0);
 }
 
 static void other_sleeper(void *arg)
@@ -491,7 +493,7 @@ static void dump_child(void *arg)
 	if (sig)
 		CHECK_EQ(wire_dump_on_signal(sig), 0);
 	else
-		sig = SIGQUIT; /* WIRE_DUMP_SIGNAL=QUIT, read at the first init */
+		sig = -SIGQUIT; /* WIRE_DUMP_SIGNAL=QUIT, read at the first init; raise() */
 	wire_thread_init(&dbg_thread);
 	CHECK_EQ(pthread_create(&th, NULL, other_thread, NULL), 0);
 	wire_channel_init(&never);
@@ -509,6 +511,17 @@ static void check_dump(const char *err)
 
 	CHECK(first != NULL);
 	CHECK(strstr(first + 1, "libwire: thread ") != NULL);
+	/* Each listing in one piece: its header, then its wires' lines. */
+	for (const char *l = err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, "libwire: thread ", 16)) {
+			unsigned n;
+			CHECK_EQ(sscanf(l, "libwire: thread %*d: %u wires", &n), 1);
+			for (unsigned i = 0; i < n; i++) {
+				l = strchr(l, '\n') + 1;
+				CHECK(strncmp(l, "  0x", 4) == 0);
+			}
+		}
+	}
 	CHECK(strstr(err, "\"busy-yielder\" ready") != NULL);
 	CHECK(strstr(err, "\"blocked-recv\" suspended: channel receive 0x") != NULL);
 	CHECK(strstr(err, "\"other-thread-sleeper\" suspended: sleep, ") != NULL);
@@ -564,6 +577,32 @@ TEST(dump_signal_errors)
 	CHECK_EQ(errno, EINVAL);
 	CHECK_EQ(test_exit_code(test_run_child(bad_env_child, NULL, err, sizeof(err))), 0);
 	CHECK(strstr(err, "WIRE_DUMP_SIGNAL=NOSUCH") != NULL);
+}
+
+static void move_child(void *arg)
+{
+	struct sigaction now;
+
+	(void)arg;
+	CHECK(signal(SIGUSR1, SIG_IGN) != SIG_ERR);
+	CHECK_EQ(wire_dump_on_signal(SIGUSR1), 0);
+	CHECK_EQ(sigaction(SIGUSR1, NULL, &now), 0);
+	CHECK(now.sa_flags & SA_SIGINFO);
+	/* Moved: SIGUSR1 is ignored again, as before. */
+	CHECK_EQ(wire_dump_on_signal(SIGUSR2), 0);
+	CHECK_EQ(sigaction(SIGUSR1, NULL, &now), 0);
+	CHECK(!(now.sa_flags & SA_SIGINFO));
+	CHECK(now.sa_handler == SIG_IGN);
+	CHECK_EQ(sigaction(SIGUSR2, NULL, &now), 0);
+	CHECK(now.sa_flags & SA_SIGINFO);
+	exit(0);
+}
+
+TEST(dump_signal_moved_gives_the_old_handler_back)
+{
+	char err[1024];
+
+	CHECK_EQ(test_exit_code(test_run_child(move_child, NULL, err, sizeof(err))), 0);
 }
 
 static void stuck_on_channel(void *arg)
