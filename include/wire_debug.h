@@ -90,29 +90,74 @@ int wire_stall_detect(int64_t threshold_ns);
 
 /*
  * Start recording a timeline to the file @path: a Chrome trace-event
- * JSON file (Perfetto, chrome://tracing) with a slice for each run of a
- * wire (its name, thread, start and length) and an instant event saying
- * why it stopped (a yield, what it blocked on, its end). At most
- * @max_events events are kept per scheduler thread (0: a default of
- * 1,000,000); older ones are dropped, so memory stays bounded. The file
- * is written by wire_trace_flush(), wire_trace_stop() and at exit.
+ * JSON file, {"traceEvents": [...], "displayTimeUnit": "ns"}, that
+ * Perfetto (ui.perfetto.dev) and chrome://tracing open. Each run of a
+ * wire, from the switch into it to the switch away, is a complete event
+ * ("ph": "X") named after the wire (or "wire 0xADDRESS" when it has no
+ * name), with the process id, the OS thread id, its start and length in
+ * microseconds from the start of the timeline (to the nanosecond) and
+ * the wire's address in its args. An instant event ("ph": "i") at the
+ * end of each run says why it stopped: "yield" (it was ready again), the
+ * wait it blocked on as wire_thread_dump() names it ("channel receive",
+ * "sleep", "fd read"...) with the object and fd in its args, or "end".
+ * Metadata events name each thread "libwire thread TID". The gaps
+ * between runs are the scheduler's own time: timers, polls, waiting for
+ * events.
+ *
+ * Recorded are the calling thread, from its next switch, and every
+ * thread that calls wire_thread_init() while the timeline is on; a
+ * thread whose scheduler was set up before the start by another thread
+ * is recorded only from its next wire_thread_init(): to see every thread,
+ * start the timeline before they set up their schedulers, or use
+ * WIRE_TRACE. A thread starts recording as its scheduler next looks for
+ * work, which, when the start comes from a running wire, may take up to
+ * 64 switches. While a timeline records, every switch goes through the
+ * scheduler's loop and is written to memory with a read of the clock
+ * (some 40 ns a switch instead of 5); off, recording costs nothing.
+ *
+ * Memory is bounded: each thread keeps its last @max_events events (0: a
+ * default of 1,000,000) in a buffer of its own, 40 bytes an event,
+ * allocated as the thread starts recording (a run is two events: an odd
+ * @max_events is rounded down, and a thread keeps at least one run). The
+ * oldest are dropped, and the file says how many: in each thread's
+ * metadata event (args "dropped_events") and in total ("otherData").
+ * A thread whose buffer cannot be allocated is left out (counted in
+ * otherData's "threads_unrecorded"). The buffers of threads that exit
+ * stay with the timeline until it stops.
+ *
+ * The file is written whole by wire_trace_flush(), wire_trace_stop()
+ * and at the exit of the process (atexit), by the calling thread, while
+ * the other threads go on recording; a run under way is not in it. The
+ * child of a fork() neither records nor writes its parent's timeline.
  * Setting the environment variable WIRE_TRACE to a path starts a
- * timeline at the first wire_thread_init(). Returns 0, or -1 with errno
- * EINVAL (@path NULL or empty), EBUSY (a timeline is being recorded), or
- * that of opening @path or of allocating the buffers.
+ * timeline with the default @max_events at the first wire_thread_init()
+ * of the process, before that thread or any other looks whether one is
+ * on; if it cannot start, the reason is written to stderr. A timeline
+ * started so is also written when SIGINT or SIGTERM ends the process
+ * (a server's usual end, which skips atexit): of the two, those whose
+ * action is the default at that point are caught, by a thread of the
+ * library, which writes the file and then ends the process by the same
+ * signal. A handler the program installs later replaces this.
+ * Returns 0, or -1 with errno EINVAL (@path NULL or empty), EBUSY (a
+ * timeline is being recorded), ENOMEM (@max_events too large to address),
+ * or that of opening @path for writing (ENOENT for a directory that does
+ * not exist...).
  */
 int wire_trace_start(const char *path, size_t max_events);
 
 /*
- * Write the timeline recorded so far to its file (replacing what an
- * earlier flush wrote), and go on recording. Returns 0, or -1 with errno
- * ENOENT (no timeline is being recorded) or that of the write.
+ * Write the timeline recorded so far to its file from its beginning
+ * (replacing what an earlier write put there), and go on recording.
+ * Returns 0, or -1 with errno ENOENT (no timeline is being recorded) or
+ * that of the write (ENOSPC...).
  */
 int wire_trace_flush(void);
 
 /*
- * Write the timeline and stop recording. Returns 0, or -1 with errno
- * ENOENT (no timeline is being recorded) or that of the write.
+ * Write the timeline, close its file, stop recording (each thread at its
+ * next switch) and free the buffers. The timeline stops even when the
+ * write fails. Returns 0, or -1 with errno ENOENT (no timeline is being
+ * recorded) or that of the write (ENOSPC...).
  */
 int wire_trace_stop(void);
 

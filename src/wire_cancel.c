@@ -36,6 +36,7 @@
 #include "wire.h"
 #include "list.h"
 #include "wire_internal.h"
+#include "wire_debug_internal.h"
 
 _Static_assert(sizeof(struct _Unwind_Exception) <= sizeof(((wire_t *)0)->unwind),
 	       "wire_t.unwind holds the unwinder's exception record");
@@ -63,6 +64,10 @@ void wire__finish(wire_t *w)
 	}
 	while ((n = list_pop(&w->joiners)))
 		wire__handoff_release(wire__handoff_of(n));
+	/* The timeline ends the wire's run now: on_end may make it a new
+	 * wire that looks ready (a pool), which would read as a yield. */
+	if (__builtin_expect(wire__hooks_on(), 0) && w->thread->trace)
+		wire__trace_end(w->thread, w);
 	/* Last: it may hand the wire_t and its stack to someone else. */
 	if (w->on_end)
 		w->on_end(w);

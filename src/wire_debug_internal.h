@@ -89,6 +89,12 @@ WIRE_INTERNAL void wire__trace_switch(wire_thread_t *t, wire_t *to);
 /* Timeline: a thread's new scheduler @t starts recording if a timeline is on. */
 WIRE_INTERNAL void wire__trace_thread_init(wire_thread_t *t);
 
+/*
+ * Timeline: the running wire @w of @t ends (wire__finish(), before its
+ * on_end may start it again). Called only while wire__hooks is nonzero.
+ */
+WIRE_INTERNAL void wire__trace_end(wire_thread_t *t, wire_t *w);
+
 /* Stall detector (wire_stall.c): start it if WIRE_STALL_MS says so. */
 WIRE_INTERNAL void wire__stall_env(void);
 
