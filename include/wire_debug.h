@@ -104,14 +104,9 @@ int wire_stall_detect(int64_t threshold_ns);
  * between runs are the scheduler's own time: timers, polls, waiting for
  * events.
  *
- * Recorded are the calling thread, from its next switch, and every
- * thread that calls wire_thread_init() while the timeline is on; a
- * thread whose scheduler was set up before the start by another thread
- * is recorded only from its next wire_thread_init(): to see every thread,
- * start the timeline before they set up their schedulers, or use
- * WIRE_TRACE. A thread starts recording as its scheduler next looks for
- * work, which, when the start comes from a running wire, may take up to
- * 64 switches. While a timeline records, every switch goes through the
+ * Every scheduler thread is recorded: the calling thread from its next
+ * switch, the others from their scheduler's next round (at the latest
+ * 64 switches on, or when a thread blocked waiting for events wakes). While a timeline records, every switch goes through the
  * scheduler's loop and is written to memory with a read of the clock
  * (some 40 ns a switch instead of 5); off, recording costs nothing.
  *

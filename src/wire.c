@@ -410,6 +410,8 @@ void wire_thread_run(void)
 		coro_reap(&t->grave);
 		/* The clock of wire_t.blocked.since and of the timers. */
 		t->now = wire_now_ns();
+		if (__builtin_expect(wire__trace_wanted(t), 0))
+			wire__trace_join(t);
 		if (__builtin_expect(t->trace != NULL, 0))
 			wire__trace_switch(t, NULL);
 		if (__builtin_expect(wire__dump_due(t), 0))

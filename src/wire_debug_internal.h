@@ -86,6 +86,18 @@ WIRE_INTERNAL void wire__dump_serve(wire_thread_t *t);
 /* Timeline (wire_trace.c): @t switches to @to (NULL: the scheduler). */
 WIRE_INTERNAL void wire__trace_switch(wire_thread_t *t, wire_t *to);
 
+/* Timeline: odd while one records (wire_trace.c). */
+extern WIRE_INTERNAL unsigned wire__trace_gen;
+
+/* A timeline records and @t does not yet: it joins at its scheduler's next round. */
+static inline int wire__trace_wanted(const wire_thread_t *t)
+{
+	return !t->trace && (__atomic_load_n(&wire__trace_gen, __ATOMIC_RELAXED) & 1);
+}
+
+/* Timeline: @t, set up before the timeline started, joins it. */
+WIRE_INTERNAL void wire__trace_join(wire_thread_t *t);
+
 /* Timeline: a thread's new scheduler @t starts recording if a timeline is on. */
 WIRE_INTERNAL void wire__trace_thread_init(wire_thread_t *t);
 

@@ -118,7 +118,7 @@ static inline int wire__budget_spent(wire_thread_t *t)
 	t->budget_reset = t->poll_budget = wire__hooks_on() ? 1 : WIRE_POLL_INTERVAL;
 	if (t->trace || (t->since_look >= WIRE_POLL_INTERVAL &&
 			 (t->num_timers || (t->poller && t->poller->pending) ||
-			  wire__dump_due(t)))) {
+			  wire__dump_due(t) || wire__trace_wanted(t)))) {
 		/* The scheduler's switch to the next wire counts instead. */
 		t->stats.switches--;
 		return 1;

@@ -11,7 +11,7 @@
  * as it sets up its scheduler while a timeline is on, or as it starts the
  * timeline. Off, t->trace is NULL and nothing here runs.
  *
- * A timeline is numbered: trace_gen is odd while one records. A thread
+ * A timeline is numbered: wire__trace_gen is odd while one records. A thread
  * that sees a number it has not seen leaves the old timeline (or stops
  * recording) and joins the new one, allocating its ring (struct
  * trace_ring) and adding it to the timeline's list. A ring holds the last
@@ -78,7 +78,7 @@ struct wire_trace {
 };
 
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned trace_gen; /* odd while a timeline records; changed under trace_lock */
+unsigned wire__trace_gen; /* odd while a timeline records; changed under trace_lock */
 static struct {
 	int fd;			    /* the file, open while recording */
 	size_t cap;		    /* runs per ring */
@@ -94,7 +94,7 @@ static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 
 static int trace_on(void)
 {
-	return __atomic_load_n(&trace_gen, __ATOMIC_ACQUIRE) & 1;
+	return __atomic_load_n(&wire__trace_gen, __ATOMIC_ACQUIRE) & 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -144,7 +144,7 @@ static void attach(wire_thread_t *t, struct wire_trace *me, unsigned gen)
 	struct trace_ring *r;
 
 	pthread_mutex_lock(&trace_lock);
-	if (__atomic_load_n(&trace_gen, __ATOMIC_RELAXED) != gen) {
+	if (__atomic_load_n(&wire__trace_gen, __ATOMIC_RELAXED) != gen) {
 		pthread_mutex_unlock(&trace_lock);
 		return;
 	}
@@ -230,7 +230,7 @@ static inline uint64_t looked(const wire_thread_t *t)
 void wire__trace_switch(wire_thread_t *t, wire_t *to)
 {
 	struct wire_trace *me = t->trace;
-	unsigned gen = __atomic_load_n(&trace_gen, __ATOMIC_ACQUIRE);
+	unsigned gen = __atomic_load_n(&wire__trace_gen, __ATOMIC_ACQUIRE);
 	int64_t now;
 
 	if (__builtin_expect(me->gen != gen, 0) && !resync(t, me, gen))
@@ -260,6 +260,13 @@ void wire__trace_switch(wire_thread_t *t, wire_t *to)
 		me->open = to;
 		me->open_start = now;
 	}
+}
+
+void wire__trace_join(wire_thread_t *t)
+{
+	/* A thread that joined this timeline and had to leave it stays out. */
+	if (trace_self.gen != __atomic_load_n(&wire__trace_gen, __ATOMIC_ACQUIRE))
+		t->trace = &trace_self;
 }
 
 void wire__trace_end(wire_thread_t *t, wire_t *w)
@@ -546,7 +553,7 @@ static int write_file(void)
 static void at_exit(void)
 {
 	pthread_mutex_lock(&trace_lock);
-	if (trace_gen & 1)
+	if (wire__trace_gen & 1)
 		(void)write_file();
 	pthread_mutex_unlock(&trace_lock);
 }
@@ -574,8 +581,8 @@ static void fork_child(void)
 
 	release_exit_signals();
 
-	if (trace_gen & 1) {
-		__atomic_store_n(&trace_gen, trace_gen + 1, __ATOMIC_RELEASE);
+	if (wire__trace_gen & 1) {
+		__atomic_store_n(&wire__trace_gen, wire__trace_gen + 1, __ATOMIC_RELEASE);
 		__atomic_sub_fetch(&wire__hooks, 1, __ATOMIC_RELAXED);
 		close(tl.fd);
 		tl.fd = -1;
@@ -620,7 +627,7 @@ int wire_trace_start(const char *path, size_t max_events)
 	cap = max_events / 2 ? max_events / 2 : 1;
 	pthread_once(&setup_once, setup);
 	pthread_mutex_lock(&trace_lock);
-	if (trace_gen & 1) {
+	if (wire__trace_gen & 1) {
 		pthread_mutex_unlock(&trace_lock);
 		errno = EBUSY;
 		return -1;
@@ -642,7 +649,7 @@ int wire_trace_start(const char *path, size_t max_events)
 	tl.t0 = wire_now_ns();
 	tl.unrecorded = 0;
 	__atomic_add_fetch(&wire__hooks, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&trace_gen, trace_gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&wire__trace_gen, wire__trace_gen + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&trace_lock);
 	/* The calling thread records from its next switch on. */
 	if (wire__self)
@@ -655,7 +662,7 @@ int wire_trace_flush(void)
 	int rc;
 
 	pthread_mutex_lock(&trace_lock);
-	if (!(trace_gen & 1)) {
+	if (!(wire__trace_gen & 1)) {
 		pthread_mutex_unlock(&trace_lock);
 		errno = ENOENT;
 		return -1;
@@ -671,13 +678,13 @@ int wire_trace_stop(void)
 	int rc, err;
 
 	pthread_mutex_lock(&trace_lock);
-	if (!(trace_gen & 1)) {
+	if (!(wire__trace_gen & 1)) {
 		pthread_mutex_unlock(&trace_lock);
 		errno = ENOENT;
 		return -1;
 	}
 	/* First: the threads stop recording (each at its next switch). */
-	__atomic_store_n(&trace_gen, trace_gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&wire__trace_gen, wire__trace_gen + 1, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&wire__hooks, 1, __ATOMIC_RELAXED);
 	rc = write_file();
 	err = errno;

@@ -560,7 +560,7 @@ TEST(stop_while_threads_record)
 	unlink(path);
 }
 
-/* A thread that set up its scheduler before the start is recorded from its next set-up. */
+/* A thread that set up its scheduler before the start joins at its next scheduler round. */
 static int early_ready;
 
 static void *early_main(void *arg)
@@ -572,8 +572,8 @@ static void *early_main(void *arg)
 	while (!__atomic_load_n(&stop_workers, __ATOMIC_ACQUIRE))
 		sched_yield();
 	wire_init(&wk->wires[0], "before", yield_n, (void *)2L, wk->stacks[0], STACK);
-	wire_thread_run();
 	wk->tid = gettid_();
+	wire_thread_run();
 	wire_thread_init(&wk->sched);
 	wire_init(&wk->wires[0], "after", yield_n, (void *)2L, wk->stacks[0], STACK);
 	wire_thread_run();
@@ -593,7 +593,7 @@ TEST(thread_set_up_before_the_start)
 	CHECK_EQ(pthread_join(th, NULL), 0);
 	CHECK_EQ(wire_trace_stop(), 0);
 	CHECK_STR_EQ(runs_of(check_file(path), workers[0].tid),
-		     "after>yield, after>yield, after>end");
+		     "before>yield, before>yield, before>end, after>yield, after>yield, after>end");
 	unlink(path);
 }
 
