@@ -28,12 +28,20 @@ struct wire_reg {
 	int busy;	    /* in wire_thread_run() and not blocked in a poll */
 	int in_run;	    /* in wire_thread_run() */
 	unsigned dump_ack;  /* last dump request served (read by the dump thread) */
-	unsigned stall_seq; /* stall reports asked of this thread (wire_stall.c) */
-	unsigned stall_ack; /* ...and answered by its signal handler */
-	void *stall_pcs[48];
+	/* The stall detector (wire_stall.c). Its signal handler, on this
+	 * thread, writes what it found and then publishes stall_ack: */
+	unsigned stall_seq;  /* backtraces asked of this thread by the watchdog */
+	unsigned stall_ack;  /* ...the last one answered by its signal handler */
+	void *stall_pcs[48]; /* backtrace() in the handler */
 	int stall_npcs;
-	char stall_name[WIRE_NAME_MAX];
-	int stall_in_wire; /* a wire was running when the signal came */
+	void *stall_pc;	 /* where the signal interrupted the thread (NULL: unknown) */
+	void *stall_ret; /* where the handler returns to (the signal's frame) */
+	char stall_name[WIRE_NAME_MAX]; /* the running wire's name */
+	int stall_in_wire;		/* a wire was running when the signal came */
+	/* ...and the watchdog's own, under wire__reg_lock: */
+	uint64_t stall_seen; /* progress at its last look */
+	int64_t stall_since; /* when it last saw progress move (0: never looked) */
+	int stall_reported;  /* the stall under way has been reported */
 };
 
 extern WIRE_INTERNAL __thread struct wire_reg wire__reg __attribute__((tls_model("initial-exec")));
