@@ -40,6 +40,7 @@ int wire__hooks;
 /* The registry of scheduler threads.                                  */
 
 static pthread_key_t reg_key;
+static int dump_signo;
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 
 /* Thread exit: the node is in the thread's storage, about to go. */
@@ -53,11 +54,54 @@ static void reg_unlist(void *arg)
 	pthread_mutex_unlock(&wire__reg_lock);
 }
 
+static int dump_thread_up; /* under wire__reg_lock */
+static int dump_pipe[2] = {-1, -1};
+
+/* fork(): the registry's lock must not be inherited held. */
+static void reg_fork_prepare(void)
+{
+	pthread_mutex_lock(&wire__reg_lock);
+}
+
+static void reg_fork_parent(void)
+{
+	pthread_mutex_unlock(&wire__reg_lock);
+}
+
+/* Only the forking thread lives on in the child, with an id of its own. */
+static void reg_fork_child(void)
+{
+	struct wire_reg *r = &wire__reg;
+
+	list_init(&wire__debug_threads);
+	if (r->listed) {
+		list_add_tail(&wire__debug_threads, &r->link);
+		r->tid = (int)syscall(SYS_gettid);
+		if (r->t)
+			r->t->tid = r->tid;
+	}
+	/* The dump thread is gone: the next set-up or call starts one, on a
+	 * pipe of the child's own (the parent's thread reads the old one). */
+	dump_thread_up = 0;
+	if (dump_pipe[0] >= 0) {
+		close(dump_pipe[0]);
+		close(dump_pipe[1]);
+		if (pipe2(dump_pipe, O_CLOEXEC | O_NONBLOCK) == 0)
+			fcntl(dump_pipe[0], F_SETFL, 0);
+		else
+			dump_pipe[0] = dump_pipe[1] = -1;
+	}
+	pthread_mutex_unlock(&wire__reg_lock);
+}
+
 static void reg_setup(void)
 {
 	if (pthread_key_create(&reg_key, reg_unlist) != 0)
 		wire__misuse("wire_thread_init", "no thread-specific key left for the registry");
+	pthread_atfork(reg_fork_prepare, reg_fork_parent, reg_fork_child);
 }
+
+static int dump_thread_start(void);
 
 static void env_setup(void)
 {
@@ -91,6 +135,9 @@ void wire__debug_thread_init(wire_thread_t *t)
 	pthread_setspecific(reg_key, r);
 	wire__trace_thread_init(t);
 	pthread_once(&env_once, env_setup);
+	/* In the child of a fork(), dumps go on with a thread of its own. */
+	if (__atomic_load_n(&dump_signo, __ATOMIC_RELAXED))
+		dump_thread_start();
 }
 
 /* ------------------------------------------------------------------ */
@@ -212,11 +259,9 @@ int wire_thread_stats(wire_thread_stats_t *stats)
 /* The value the dump thread's nudges carry, to tell them from requests. */
 #define DUMP_NUDGE 0x77697265
 
-static int dump_signo;
 static struct sigaction dump_prev; /* the handler dump_signo had before */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER; /* wire_dump_on_signal() */
 static pthread_mutex_t dump_write_lock = PTHREAD_MUTEX_INITIALIZER; /* one listing at a time */
-static int dump_pipe[2] = {-1, -1};
 static pthread_once_t dump_once = PTHREAD_ONCE_INIT;
 static int dump_setup_err;
 
@@ -292,27 +337,41 @@ static void *dump_thread(void *arg)
 	}
 }
 
-static void dump_start(void)
+/* Start the thread that serves dump requests unless it runs; 0 or an errno. */
+static int dump_thread_start(void)
 {
 	pthread_t th;
 	pthread_attr_t attr;
 	sigset_t all, old;
+	int err = 0;
 
-	if (pipe2(dump_pipe, O_CLOEXEC) != 0) {
-		dump_setup_err = errno;
-		return;
-	}
-	fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
+	pthread_mutex_lock(&wire__reg_lock);
+	if (dump_thread_up)
+		goto unlock;
 	/* The thread takes no signal, so the dump signal finds a scheduler thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	dump_setup_err = pthread_create(&th, &attr, dump_thread, NULL);
+	err = pthread_create(&th, &attr, dump_thread, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (dump_setup_err == 0)
-		pthread_setname_np(th, "wire-dump");
+	if (err)
+		goto unlock;
+	pthread_setname_np(th, "wire-dump");
+	dump_thread_up = 1;
+unlock:
+	pthread_mutex_unlock(&wire__reg_lock);
+	return err;
+}
+
+static void dump_start(void)
+{
+	if (pipe2(dump_pipe, O_CLOEXEC) != 0) {
+		dump_setup_err = errno;
+		return;
+	}
+	fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
 }
 
 int wire_dump_on_signal(int signum)
@@ -327,6 +386,11 @@ int wire_dump_on_signal(int signum)
 	pthread_once(&dump_once, dump_start);
 	if (dump_setup_err) {
 		errno = dump_setup_err;
+		return -1;
+	}
+	old = dump_thread_start();
+	if (old) {
+		errno = old;
 		return -1;
 	}
 	pthread_mutex_lock(&dump_lock);

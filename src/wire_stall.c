@@ -371,15 +371,39 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
+/* fork(): the child has no watchdog; it starts its own if it asks for one. */
+static void stall_fork_prepare(void)
+{
+	pthread_mutex_lock(&stall_lock);
+}
+
+static void stall_fork_parent(void)
+{
+	pthread_mutex_unlock(&stall_lock);
+}
+
+static void stall_fork_child(void)
+{
+	if (stall_threshold)
+		__atomic_sub_fetch(&wire__hooks, 1, __ATOMIC_RELAXED);
+	stall_threshold = 0;
+	stall_thread_up = 0; /* watchdog_start() sets up stall_cond again */
+	pthread_mutex_unlock(&stall_lock);
+}
+
 /* Start the watchdog thread, with every signal blocked. Under stall_lock. */
 static int watchdog_start(void)
 {
+	static int atfork_done;
 	pthread_condattr_t ca;
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t th;
 	int err;
 
+	if (!atfork_done && pthread_atfork(stall_fork_prepare, stall_fork_parent,
+					   stall_fork_child) == 0)
+		atfork_done = 1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&stall_cond, &ca);

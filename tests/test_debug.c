@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -603,6 +604,71 @@ TEST(dump_signal_moved_gives_the_old_handler_back)
 	char err[1024];
 
 	CHECK_EQ(test_exit_code(test_run_child(move_child, NULL, err, sizeof(err))), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork().                                                             */
+
+static void spin_in_child(void *arg)
+{
+	int64_t end = wire_now_ns() + TEST_MS(250) * test_time_scale();
+
+	(void)arg;
+	while (wire_now_ns() < end)
+		;
+	CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+	/* The request reaches the scheduler through the dump thread. */
+	wire_sleep_ns(TEST_MS(300) * test_time_scale());
+}
+
+static void forked_grandchild(void)
+{
+	static char s[64 * 1024];
+	static wire_t w;
+
+	/* The parent's dump thread and watchdog did not come along. */
+	wire_thread_init(&dbg_thread);
+	CHECK_EQ(wire_stall_detect(TEST_MS(50) * test_time_scale()), 0);
+	wire_init(&w, "child-spinner", spin_in_child, NULL, s, sizeof(s));
+	wire_thread_run();
+	_exit(0);
+}
+
+static void fork_child_main(void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	wire_thread_init(&dbg_thread);
+	CHECK_EQ(wire_dump_on_signal(SIGUSR1), 0);
+	CHECK_EQ(wire_stall_detect(TEST_MS(50) * test_time_scale()), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		forked_grandchild();
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	exit(0);
+}
+
+TEST(dump_and_stall_detector_go_on_in_a_forked_child)
+{
+	char err[16384], want[64];
+	const char *p;
+
+	if (test_under_tsan())
+		test_skip("ThreadSanitizer starts no thread in the child of a multi-threaded fork");
+	CHECK_EQ(test_exit_code(test_run_child(fork_child_main, NULL, err, sizeof(err))), 0);
+	CHECK(strstr(err, "libwire: stall: thread ") != NULL);
+	CHECK(strstr(err, "\"child-spinner\" has run ") != NULL);
+	/* The listing names the child's own thread id, once. */
+	p = strstr(err, "libwire: thread ");
+	CHECK(p != NULL);
+	CHECK(strstr(p + 1, "libwire: thread ") == NULL);
+	CHECK(strstr(p, "\"child-spinner\"") != NULL);
+	snprintf(want, sizeof(want), "libwire: thread %d:", getpid());
+	CHECK(strstr(err, want) == NULL); /* not the test's pid */
 }
 
 static void stuck_on_channel(void *arg)
