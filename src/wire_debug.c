@@ -337,30 +337,36 @@ static void *dump_thread(void *arg)
 	}
 }
 
-/* Start the thread that serves dump requests unless it runs; 0 or an errno. */
-static int dump_thread_start(void)
+int wire__start_thread(void *(*fn)(void *), const char *name)
 {
 	pthread_t th;
 	pthread_attr_t attr;
 	sigset_t all, old;
-	int err = 0;
+	int err;
 
-	pthread_mutex_lock(&wire__reg_lock);
-	if (dump_thread_up)
-		goto unlock;
-	/* The thread takes no signal, so the dump signal finds a scheduler thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&th, &attr, dump_thread, NULL);
+	err = pthread_create(&th, &attr, fn, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		goto unlock;
-	pthread_setname_np(th, "wire-dump");
-	dump_thread_up = 1;
-unlock:
+	if (!err)
+		pthread_setname_np(th, name);
+	return err;
+}
+
+/* Start the thread that serves dump requests unless it runs; 0 or an errno. */
+static int dump_thread_start(void)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&wire__reg_lock);
+	if (!dump_thread_up) {
+		/* Blocking every signal, it leaves the dump signal to a scheduler thread. */
+		err = wire__start_thread(dump_thread, "wire-dump");
+		dump_thread_up = !err;
+	}
 	pthread_mutex_unlock(&wire__reg_lock);
 	return err;
 }

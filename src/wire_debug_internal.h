@@ -82,6 +82,13 @@ static inline void wire__set_busy(int busy)
 /* The number of signal @name ("QUIT", "SIGQUIT", "RTMIN+2", "3"), or -1. */
 WIRE_INTERNAL int wire__signal_number(const char *name);
 
+/*
+ * Start a detached thread of the library named @name running @fn(NULL),
+ * with every signal blocked: signals meant for the program's threads
+ * never land on it. Returns 0 or an errno.
+ */
+WIRE_INTERNAL int wire__start_thread(void *(*fn)(void *), const char *name);
+
 /* Register the calling thread's new scheduler @t; start what the environment asks for. */
 WIRE_INTERNAL void wire__debug_thread_init(wire_thread_t *t);
 

@@ -396,9 +396,6 @@ static int watchdog_start(void)
 {
 	static int atfork_done;
 	pthread_condattr_t ca;
-	pthread_attr_t attr;
-	sigset_t all, old;
-	pthread_t th;
 	int err;
 
 	if (!atfork_done && pthread_atfork(stall_fork_prepare, stall_fork_parent,
@@ -408,18 +405,11 @@ static int watchdog_start(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&stall_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&th, &attr, watchdog, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = wire__start_thread(watchdog, "wire-stall");
 	if (err) {
 		pthread_cond_destroy(&stall_cond);
 		return err;
 	}
-	pthread_setname_np(th, "wire-stall");
 	stall_thread_up = 1;
 	return 0;
 }

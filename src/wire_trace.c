@@ -575,6 +575,15 @@ static void fork_parent(void)
  */
 static void release_exit_signals(void);
 
+/* The calling thread's ring @r goes with the timeline (under trace_lock). */
+static void own_ring_free(struct trace_ring *r)
+{
+	trace_self.ring = NULL;
+	trace_self.open = NULL;
+	pthread_setspecific(ring_key, NULL);
+	ring_free(r);
+}
+
 static void fork_child(void)
 {
 	struct trace_ring *r;
@@ -591,10 +600,7 @@ static void fork_child(void)
 		while ((r = tl.rings)) {
 			tl.rings = r->next;
 			if (r == trace_self.ring) {
-				trace_self.ring = NULL;
-				trace_self.open = NULL;
-				pthread_setspecific(ring_key, NULL);
-				ring_free(r);
+				own_ring_free(r);
 			} else {
 				r->next = tl.orphans;
 				tl.orphans = r;
@@ -701,10 +707,7 @@ int wire_trace_stop(void)
 		tl.rings = r->next;
 		if (r == trace_self.ring) {
 			/* The caller's own: it records no more. */
-			trace_self.ring = NULL;
-			trace_self.open = NULL;
-			pthread_setspecific(ring_key, NULL);
-			ring_free(r);
+			own_ring_free(r);
 			continue;
 		}
 		pthread_mutex_lock(&r->lock);
@@ -765,29 +768,17 @@ static void *exit_signal_thread(void *arg)
 static void catch_exit_signals(void)
 {
 	struct sigaction sa, old;
-	sigset_t all, prev;
-	pthread_attr_t attr;
-	pthread_t th;
-	int err;
 
 	if (pipe2(exit_pipe, O_CLOEXEC) != 0)
 		return;
 	fcntl(exit_pipe[1], F_SETFL, O_NONBLOCK);
 	/* The thread takes no signal: the program's threads get them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &prev);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&th, &attr, exit_signal_thread, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
-	if (err) {
+	if (wire__start_thread(exit_signal_thread, "wire-trace") != 0) {
 		close(exit_pipe[0]);
 		close(exit_pipe[1]);
 		exit_pipe[0] = exit_pipe[1] = -1;
 		return;
 	}
-	pthread_setname_np(th, "wire-trace");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = exit_signal_handler;
 	sa.sa_flags = SA_RESTART;
