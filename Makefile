@@ -42,7 +42,7 @@ asan:
 valgrind:
 	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRE_BENCH=OFF \
 		-DWIRE_TEST_TIME_SCALE=20 \
-		"-DWIRE_TEST_WRAPPER=valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-fds=no" \
+		"-DWIRE_TEST_WRAPPER=valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-fds=no" \
 		$(CMAKE_FLAGS)
 	$(CMAKE) --build build/valgrind -j$(JOBS)
 	cd build/valgrind && WIRE_TEST_VALGRIND=1 ctest $(CTEST_FLAGS)
