@@ -9,7 +9,8 @@
  * A dump signal cannot list wires in its handler (the wires of a thread
  * change under it). The handler writes one byte to a pipe; a thread of
  * the library reads it, raises wire__dump_gen and nudges every scheduler
- * thread with the same signal, which ends a blocking poll early. Each
+ * thread blocked waiting for events with the same signal, which ends its
+ * blocking poll early. Each
  * scheduler then writes its listing at its next look at events (a safe
  * point: no wire is half switched).
  */
@@ -56,6 +57,8 @@ static void reg_unlist(void *arg)
 
 static int dump_thread_up; /* under wire__reg_lock */
 static int dump_pipe[2] = {-1, -1};
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;	    /* wire_dump_on_signal() */
+static pthread_mutex_t dump_write_lock = PTHREAD_MUTEX_INITIALIZER; /* one listing at a time */
 
 /* fork(): the registry's lock must not be inherited held. */
 static void reg_fork_prepare(void)
@@ -83,6 +86,10 @@ static void reg_fork_child(void)
 	/* The dump thread is gone: the next set-up or call starts one, on a
 	 * pipe of the child's own (the parent's thread reads the old one). */
 	dump_thread_up = 0;
+	/* Another thread may have held these (writing its listing to a full
+	 * stderr, moving the signal): the child, alone, has none held. */
+	pthread_mutex_init(&dump_write_lock, NULL);
+	pthread_mutex_init(&dump_lock, NULL);
 	if (dump_pipe[0] >= 0) {
 		close(dump_pipe[0]);
 		close(dump_pipe[1]);
@@ -127,6 +134,8 @@ void wire__debug_thread_init(wire_thread_t *t)
 	pthread_mutex_lock(&wire__reg_lock);
 	r->t = t;
 	r->tid = t->tid;
+	/* A new scheduler owes no dump made before it (dump_all() would wait). */
+	__atomic_store_n(&r->dump_ack, t->dump_seen, __ATOMIC_RELAXED);
 	if (!r->listed) {
 		list_add_tail(&wire__debug_threads, &r->link);
 		r->listed = 1;
@@ -260,8 +269,6 @@ int wire_thread_stats(wire_thread_stats_t *stats)
 #define DUMP_NUDGE 0x77697265
 
 static struct sigaction dump_prev; /* the handler dump_signo had before */
-static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER; /* wire_dump_on_signal() */
-static pthread_mutex_t dump_write_lock = PTHREAD_MUTEX_INITIALIZER; /* one listing at a time */
 static pthread_once_t dump_once = PTHREAD_ONCE_INIT;
 static int dump_setup_err;
 
@@ -287,15 +294,16 @@ static void dump_handler(int sig, siginfo_t *si, void *uc)
 /* Make the thread @tid's blocking poll end, with a signal its handler ignores. */
 static void nudge(int tid)
 {
+	int signo = __atomic_load_n(&dump_signo, __ATOMIC_RELAXED);
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	si.si_signo = dump_signo;
+	si.si_signo = signo;
 	si.si_code = SI_QUEUE;
 	si.si_pid = getpid();
 	si.si_uid = getuid();
 	si.si_value.sival_int = DUMP_NUDGE;
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, dump_signo, &si);
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, signo, &si);
 }
 
 /* Ask every scheduler thread in wire_thread_run() to dump, until each has. */
@@ -311,7 +319,13 @@ static void dump_all(unsigned gen)
 			if (__atomic_load_n(&r->in_run, __ATOMIC_RELAXED) &&
 			    __atomic_load_n(&r->dump_ack, __ATOMIC_RELAXED) != gen) {
 				waiting++;
-				nudge(r->tid);
+				/* A busy thread dumps at its next look anyway: a
+				 * signal would only break its wire's system calls
+				 * (EINTR), and could still be on its way when the
+				 * dump signal moves and the old one's default
+				 * action (often the end of the process) is back. */
+				if (!__atomic_load_n(&r->busy, __ATOMIC_RELAXED))
+					nudge(r->tid);
 			}
 		}
 		pthread_mutex_unlock(&wire__reg_lock);
@@ -410,11 +424,15 @@ int wire_dump_on_signal(int signum)
 			pthread_mutex_unlock(&dump_lock);
 			return -1;
 		}
+		/* Nudges go out with the new signal before the old one gets its
+		 * handler back (dump_all() sends them under wire__reg_lock). */
+		pthread_mutex_lock(&wire__reg_lock);
+		__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&wire__reg_lock);
 		/* Moved to another signal: the old one gets its handler back. */
 		if (old)
 			sigaction(old, &dump_prev, NULL);
 		dump_prev = prev;
-		__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&dump_lock);
 	return 0;

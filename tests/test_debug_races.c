@@ -1,0 +1,285 @@
+/*
+ * Listings and dumps on a signal at their edges (wire_debug.h): fork()
+ * while another thread writes its listing, schedulers set up while a
+ * dump is under way, and moving the dump signal while a thread owes a
+ * dump.
+ */
+// TEST_LABELS: threads
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "wire.h"
+#include "wire_debug.h"
+#include "wire_fd.h"
+
+/* Run @fn in a child, which must exit 0; its stderr in @err, shown if not. */
+static void check_child(void (*fn)(void *), char *err, size_t size)
+{
+	int code = test_exit_code(test_run_child(fn, NULL, err, size));
+
+	if (code != 0)
+		fprintf(stderr, "%s", err);
+	CHECK_EQ(code, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork() while another thread writes its listing.                     */
+
+#define LISTED 100
+
+static int a_ready; /* atomic */
+
+static void suspend_forever(void *arg)
+{
+	(void)arg;
+	wire_suspend();
+}
+
+static void sleep_long(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&a_ready, 1, __ATOMIC_RELEASE);
+	wire_sleep_ns(TEST_MS(60000));
+}
+
+/* A scheduler with a listing longer than the pipe stderr is: its dump blocks in write(). */
+static void *long_listing_thread(void *arg)
+{
+	static wire_thread_t t;
+	static wire_t w[LISTED + 1];
+	unsigned size = test_stack_size();
+	char *stacks = malloc((size_t)(LISTED + 1) * size);
+
+	(void)arg;
+	CHECK(stacks != NULL);
+	wire_thread_init(&t);
+	wire_init(&w[LISTED], "sleeper", sleep_long, NULL, stacks + (size_t)LISTED * size, size);
+	for (int i = 0; i < LISTED; i++)
+		wire_init(&w[i], "a wire whose listing line is rather long", suspend_forever, NULL,
+			  stacks + (size_t)i * size, size);
+	wire_thread_run();
+	return NULL;
+}
+
+static void raise_and_sleep(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(raise(SIGUSR1), 0);
+	wire_sleep_ns(TEST_MS(100));
+}
+
+static void fork_during_listing_child(void *arg)
+{
+	int e[2], status = 0, devnull;
+	pthread_t th;
+	pid_t pid;
+
+	(void)arg;
+	/* stderr: a pipe of one page that nobody reads for now. */
+	CHECK_EQ(pipe(e), 0);
+	(void)fcntl(e[1], F_SETPIPE_SZ, 4096);
+	CHECK(dup2(e[1], 2) == 2);
+	CHECK_EQ(wire_dump_on_signal(SIGUSR1), 0);
+	CHECK_EQ(pthread_create(&th, NULL, long_listing_thread, NULL), 0);
+	while (!__atomic_load_n(&a_ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+	/* The thread is in the middle of its listing once the pipe is full. */
+	for (int i = 0;; i++) {
+		int queued = 0;
+		CHECK(i < 1000 * test_time_scale());
+		CHECK_EQ(ioctl(e[0], FIONREAD, &queued), 0);
+		/* Each line is one write, whole or not at all (under PIPE_BUF). */
+		if (queued > 4096 - 256)
+			break;
+		usleep(10000);
+	}
+	usleep(20000);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		static wire_thread_t t;
+		static wire_t w;
+		static char s[64 * 1024];
+
+		devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		wire_thread_init(&t);
+		CHECK_EQ(wire_dump_on_signal(SIGUSR1), 0);
+		/* Its dump must not wait for the parent's writer, which it does not have. */
+		wire_init(&w, "child", raise_and_sleep, NULL, s, sizeof(s));
+		wire_thread_run();
+		_exit(0);
+	}
+	fcntl(e[0], F_SETFL, O_NONBLOCK);
+	for (int i = 0;; i++) {
+		char buf[4096];
+
+		while (read(e[0], buf, sizeof(buf)) > 0)
+			;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (i >= 500 * test_time_scale()) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fprintf(stdout, "the child hung in its dump\n");
+			_exit(3);
+		}
+		usleep(10000);
+	}
+	_exit(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 4);
+}
+
+TEST(fork_while_another_thread_writes_its_listing)
+{
+	char err[1024];
+
+	if (test_under_tsan())
+		test_skip("ThreadSanitizer starts no thread in the child of a multi-threaded fork");
+	check_child(fork_during_listing_child, err, sizeof(err));
+}
+
+/* ------------------------------------------------------------------ */
+/* Schedulers set up while a dump is under way.                        */
+
+static int spun; /* atomic */
+
+/* Runs without a switch: the dump waits for it. */
+static int64_t spin_ns = TEST_MS(300);
+
+static void spin_then_end(void *arg)
+{
+	int64_t end = wire_now_ns() + spin_ns * test_time_scale();
+
+	(void)arg;
+	while (wire_now_ns() < end)
+		;
+	__atomic_store_n(&spun, 1, __ATOMIC_RELEASE);
+}
+
+static void *spinning_thread(void *arg)
+{
+	static wire_thread_t t;
+	static wire_t w;
+	static char s[64 * 1024];
+
+	(void)arg;
+	wire_thread_init(&t);
+	wire_init(&w, "spinner", spin_then_end, NULL, s, sizeof(s));
+	wire_thread_run();
+	return NULL;
+}
+
+static unsigned long long late_polls;
+static int late_pipe[2];
+static wire_fd_state_t late_fd;
+
+/* An fd wait keeps the poller busy: the thread idles in a blocking poll. */
+static void wait_for_nothing(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_read(&late_fd);
+}
+
+static void idle_until_past_the_dump(void *arg)
+{
+	wire_thread_stats_t st;
+
+	(void)arg;
+	wire_sleep_ns(TEST_MS(700) * test_time_scale());
+	CHECK_EQ(wire_thread_stats(&st), 0);
+	late_polls = st.polls_blocking;
+	wire_fd_close(&late_fd);
+}
+
+/* Set up after the request: it has no dump to serve, and must not be woken for one. */
+static void *late_thread(void *arg)
+{
+	static wire_thread_t t;
+	static wire_t w[2];
+	static char s[2][64 * 1024];
+
+	(void)arg;
+	wire_thread_init(&t);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK_EQ(pipe(late_pipe), 0);
+	wire_fd_mode_init(&late_fd, late_pipe[0]);
+	CHECK_EQ(wire_fd_mode_read(&late_fd), 0);
+	wire_init(&w[0], "late", idle_until_past_the_dump, NULL, s[0], sizeof(s[0]));
+	wire_init(&w[1], "fd-waiter", wait_for_nothing, NULL, s[1], sizeof(s[1]));
+	wire_thread_run();
+	return NULL;
+}
+
+static void late_setup_child(void *arg)
+{
+	pthread_t a, b;
+
+	(void)arg;
+	CHECK_EQ(wire_dump_on_signal(SIGUSR1), 0);
+	CHECK_EQ(pthread_create(&a, NULL, spinning_thread, NULL), 0);
+	usleep(TEST_MS(30) / 1000);
+	CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+	usleep(TEST_MS(50) / 1000);
+	CHECK(!__atomic_load_n(&spun, __ATOMIC_ACQUIRE));
+	CHECK_EQ(pthread_create(&b, NULL, late_thread, NULL), 0);
+	CHECK_EQ(pthread_join(a, NULL), 0);
+	CHECK_EQ(pthread_join(b, NULL), 0);
+	/* Its blocking polls: the sleep's, not one per nudge (every 5 ms). */
+	fprintf(stdout, "late thread: %llu blocking polls\n", late_polls);
+	fflush(stdout);
+	_exit(late_polls <= 5 ? 0 : 5);
+}
+
+TEST(a_scheduler_set_up_during_a_dump_is_not_woken_for_it)
+{
+	char err[16384];
+
+	check_child(late_setup_child, err, sizeof(err));
+	/* The spinner's thread dumped once it switched. */
+	CHECK(strstr(err, "libwire: thread ") != NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving the dump signal while a thread owes a dump.                  */
+
+static void move_while_owed_child(void *arg)
+{
+	pthread_t a;
+	int sig = SIGUSR1;
+
+	(void)arg;
+	spin_ns = TEST_MS(900);
+	CHECK_EQ(wire_dump_on_signal(sig), 0);
+	CHECK_EQ(pthread_create(&a, NULL, spinning_thread, NULL), 0);
+	usleep(TEST_MS(30) / 1000);
+	CHECK_EQ(kill(getpid(), sig), 0);
+	/* Back and forth while the spinner owes its dump: the signal left
+	 * gets its default action back (the end of the process), and no
+	 * nudge sent with it may arrive after that. */
+	for (int i = 0; i < 800 && !__atomic_load_n(&spun, __ATOMIC_ACQUIRE); i++) {
+		usleep(1000);
+		sig = sig == SIGUSR1 ? SIGUSR2 : SIGUSR1;
+		CHECK_EQ(wire_dump_on_signal(sig), 0);
+	}
+	CHECK_EQ(pthread_join(a, NULL), 0);
+	_exit(0);
+}
+
+TEST(moving_the_dump_signal_while_a_busy_thread_owes_a_dump)
+{
+	char err[16384];
+
+	check_child(move_while_owed_child, err, sizeof(err));
+	/* The spinner's thread dumped once it was back in its scheduler. */
+	CHECK(strstr(err, "libwire: thread ") != NULL);
+}
