@@ -340,11 +340,10 @@ int wire_sleep_ns(int64_t ns)
 	now = wire_now_ns();
 	/* Past the clock's range: forever, not a deadline wrapped into the past. */
 	wire_timer_start_at(&s.timer, ns > INT64_MAX - now ? INT64_MAX : now + ns);
-	while (s.timer.armed) {
-		wire__blocked_on(s.wire, "sleep", NULL);
-		s.wire->blocked.deadline = s.timer.deadline;
+	wire__blocked_on(s.wire, "sleep", NULL);
+	s.wire->blocked.deadline = s.timer.deadline;
+	while (s.timer.armed)
 		wire__park(s.wire, &s.park);
-	}
 	return 0;
 }
 

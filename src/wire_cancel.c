@@ -139,7 +139,6 @@ int wire__suspend_cancelled(wire_t *cur)
 		wire__cancel_self(cur);
 	/* A wio call under way: wait for it as usual (wire__suspend). */
 	cur->state = WIRE_SUSPENDED;
-	cur->blocked.since = t->now;
 	t->num_suspended++;
 	return coro_switch(&cur->coro, wire__next_context(t));
 }

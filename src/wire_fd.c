@@ -564,12 +564,12 @@ static inline __attribute__((always_inline)) int wait_dir(wire_fd_state_t *st, i
 		wire_timer_init(&tp.timer, wait_timed_out);
 		wire_timer_start_at(&tp.timer, deadline);
 	}
-	do {
-		wire__blocked_on(self, d ? "fd write" : "fd read", st);
-		self->blocked.fd = st->fd;
-		self->blocked.deadline = deadline;
+	wire__blocked_on(self, d ? "fd write" : "fd read", st);
+	self->blocked.fd = st->fd;
+	self->blocked.deadline = deadline;
+	do
 		wire__park(self, &tp.park);
-	} while (tp.rec.err < 0);
+	while (tp.rec.err < 0);
 	/* The waker unlinked the record. */
 	if (deadline)
 		wire_timer_stop(&tp.timer);

@@ -166,7 +166,6 @@ static inline int wire__suspend(wire_t *cur)
 	if (__builtin_expect(cur->cancel == WIRE__CANCEL_ASKED, 0))
 		return wire__suspend_cancelled(cur);
 	cur->state = WIRE_SUSPENDED;
-	cur->blocked.since = t->now;
 	t->num_suspended++;
 	return coro_switch(&cur->coro, wire__next_context(t));
 }
@@ -174,8 +173,10 @@ static inline int wire__suspend(wire_t *cur)
 /*
  * Record what the running wire @cur is about to wait on, for the listings
  * (wire_thread_dump(), gdb): @what names the wait, @obj is the object or
- * NULL. A wait on an fd or with a deadline sets blocked.fd and
- * blocked.deadline after this.
+ * NULL, and the wait starts now. A wait on an fd or with a deadline sets
+ * blocked.fd and blocked.deadline after this. A wait that parks again
+ * after a wake that did not end it (a wire_resume()) records itself once,
+ * before its first park: it has waited since then.
  */
 static inline void wire__blocked_on(wire_t *cur, const char *what, const void *obj)
 {
@@ -183,6 +184,7 @@ static inline void wire__blocked_on(wire_t *cur, const char *what, const void *o
 	cur->blocked.obj = obj;
 	cur->blocked.deadline = 0;
 	cur->blocked.fd = -1;
+	cur->blocked.since = cur->thread->now;
 }
 
 /*

@@ -248,11 +248,13 @@ long wio_issue(struct wio_ctx *c, struct wio_req *r)
 		wio_plain(r);
 		wio_complete(c, r);
 	}
-	while (!r->done) {
+	if (!r->done) {
 		wire__blocked_on(r->wire, op_info[r->op].name, r);
 		if (op_info[r->op].has_fd)
 			r->wire->blocked.fd = r->fd;
-		wire__park(r->wire, &r->park);
+		do
+			wire__park(r->wire, &r->park);
+		while (!r->done);
 	}
 	wio_uring_finish(r);
 	/* Cancelled while the call was under way: it ends here. (A wire

@@ -200,9 +200,9 @@ void wio_ctx_drain(struct wio_ctx *c)
 		/* Not withdrawn by a cancel: the shutdown completes first. */
 		static wire_park_t not_now = {.withdraw = drain_withdraw};
 
+		wire__blocked_on(self, "wire_io_shutdown", c);
 		while (c->busy) {
 			c->drainer = self;
-			wire__blocked_on(self, "wire_io_shutdown", c);
 			wire__park(self, &not_now);
 		}
 		return;

@@ -219,10 +219,9 @@ wire_t *wire_pool_alloc_block(wire_pool_t *pool, const char *name, void (*entry_
 		w.park.withdraw = waiter_withdraw;
 		list_add_tail(&pool->waiters, &w.link);
 		/* Other resumes of this wire are absorbed: only a hand-off ends the wait. */
-		while (!w.entry) {
-			wire__blocked_on(w.wire, "pool", pool);
+		wire__blocked_on(w.wire, "pool", pool);
+		while (!w.entry)
 			wire__park(w.wire, &w.park);
-		}
 		e = w.entry;
 	}
 	return start(pool, e, name, entry_point, arg);

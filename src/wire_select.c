@@ -323,6 +323,8 @@ int wire_select(wire_select_case_t *cases, unsigned n, int64_t timeout_ns)
 		s.timed = 1;
 	}
 	/* fd readiness and errors wake the owner with the record's err set. */
+	wire__blocked_on(s.owner, "select", cases);
+	s.owner->blocked.deadline = s.timed ? s.timer.deadline : 0;
 	while (s.fired < 0 && !s.woken) {
 		int any = 0;
 
@@ -330,8 +332,6 @@ int wire_select(wire_select_case_t *cases, unsigned n, int64_t timeout_ns)
 			any = is_fd(cases[i].op) && cases[i].park.err >= 0;
 		if (any)
 			break;
-		wire__blocked_on(s.owner, "select", cases);
-		s.owner->blocked.deadline = s.timed ? s.timer.deadline : 0;
 		wire__park(s.owner, &s.park);
 	}
 	if (s.fired >= 0)

@@ -130,6 +130,7 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 	wire_t *self = wire__blocking_current("wire_list_wait");
 	struct list_park lp = {.park.withdraw = list_withdraw, .wl = wl};
 
+	wire__blocked_on(self, "wait list", wl);
 	for (;;) {
 		for (wire_list_t *n = wl->head.next; n != &wl->head; n = n->next) {
 			wire_wait_t *w = wire_container_of(n, wire_wait_t, link);
@@ -139,7 +140,6 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 			}
 		}
 		wl->waiter = self;
-		wire__blocked_on(self, "wait list", wl);
 		wire__park(self, &lp.park);
 		wl->waiter = NULL;
 	}

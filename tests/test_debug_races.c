@@ -1,8 +1,9 @@
 /*
  * Listings and dumps on a signal at their edges (wire_debug.h): fork()
  * while another thread writes its listing, schedulers set up while a
- * dump is under way, and moving the dump signal while a thread owes a
- * dump.
+ * dump is under way, moving the dump signal while a thread owes a dump,
+ * and the time a wire has waited when something resumes it before its
+ * wait is over.
  */
 // TEST_LABELS: threads
 #include <errno.h>
@@ -18,8 +19,13 @@
 
 #include "test.h"
 #include "wire.h"
+#include "wire_channel.h"
 #include "wire_debug.h"
 #include "wire_fd.h"
+#include "wire_pool.h"
+#include "wire_select.h"
+#include "wire_timeout.h"
+#include "wire_wait.h"
 
 /* Run @fn in a child, which must exit 0; its stderr in @err, shown if not. */
 static void check_child(void (*fn)(void *), char *err, size_t size)
@@ -282,4 +288,121 @@ TEST(moving_the_dump_signal_while_a_busy_thread_owes_a_dump)
 	check_child(move_while_owed_child, err, sizeof(err));
 	/* The spinner's thread dumped once it was back in its scheduler. */
 	CHECK(strstr(err, "libwire: thread ") != NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The time waited, across resumes that do not end the wait.           */
+
+#define WAITERS 6
+
+static wire_t *waiters[WAITERS];
+static wire_channel_t sel_chan;
+static wire_pool_t pool;
+static wire_pool_entry_t pool_entries[1];
+static int fd_pipe[2];
+static wire_fd_state_t fd_state;
+
+static void wait_sleep(void *arg)
+{
+	(void)arg;
+	wire_sleep_ns(TEST_MS(60000));
+}
+
+static void wait_fd(void *arg)
+{
+	(void)arg;
+	wire_fd_wait_read(&fd_state);
+}
+
+static void wait_select(void *arg)
+{
+	wire_select_case_t c = {.op = WIRE_SELECT_RECV, .chan = &sel_chan};
+
+	(void)arg;
+	wire_select(&c, 1, TEST_MS(60000));
+}
+
+static void wait_timeout(void *arg)
+{
+	wire_timeout_t to;
+	wire_wait_t w;
+
+	(void)arg;
+	wire_timeout_init(&to);
+	wire_wait_init(&w);
+	wire_timeout_reset(&to, 60000);
+	wire_timeout_wait(&w, &to);
+}
+
+static void pool_member(void *arg)
+{
+	(void)arg;
+	wire_suspend();
+}
+
+static void wait_pool(void *arg)
+{
+	(void)arg;
+	wire_pool_alloc_block(&pool, "never", pool_member, NULL);
+}
+
+/* Resumes every waiter every 10 ms, then lists them: each has waited since its wait began. */
+static void poker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 30; i++) {
+		wire_sleep_ns(TEST_MS(10));
+		for (int k = 0; k < WAITERS; k++)
+			if (waiters[k])
+				wire_resume(waiters[k]);
+	}
+	/* Every waiter back in its wait. */
+	wire_sleep_ns(TEST_MS(10));
+	CHECK_EQ(wire_thread_dump(2), 0);
+	exit(0);
+}
+
+static void since_child(void *arg)
+{
+	static wire_thread_t t;
+	static wire_t w[WAITERS + 1];
+	static char s[WAITERS + 1][64 * 1024];
+	static void (*const fns[WAITERS])(void *) = {wait_sleep,   wait_fd,   wait_select,
+						     wait_timeout, wait_pool, NULL};
+
+	(void)arg;
+	wire_thread_init(&t);
+	CHECK_EQ(wire_fd_init(), 0);
+	CHECK_EQ(pipe(fd_pipe), 0);
+	wire_fd_mode_init(&fd_state, fd_pipe[0]);
+	CHECK_EQ(wire_fd_mode_read(&fd_state), 0);
+	wire_channel_init(&sel_chan);
+	CHECK_EQ(wire_pool_init(&pool, pool_entries, 1, 64 * 1024), 0);
+	CHECK(wire_pool_alloc(&pool, "member", pool_member, NULL) != NULL);
+	for (int k = 0; fns[k]; k++)
+		waiters[k] = wire_init(&w[k], "waiter", fns[k], NULL, s[k], sizeof(s[k]));
+	wire_init(&w[WAITERS], "poker", poker, NULL, s[WAITERS], sizeof(s[WAITERS]));
+	wire_thread_run();
+	exit(3);
+}
+
+TEST(a_wire_resumed_before_its_wait_is_over_has_waited_since_it_began)
+{
+	char err[8192];
+	const char *l;
+	int seen = 0;
+
+	check_child(since_child, err, sizeof(err));
+	for (l = err; (l = strstr(l, "\"waiter\" suspended: ")); l++) {
+		const char *fo = strstr(l, ", for ");
+
+		CHECK(fo != NULL);
+		/* 31 sleeps of 10 ms since every wait began, resumed 30 times. */
+		if (atof(fo + 6) < 0.25) {
+			fprintf(stderr, "%s", err);
+			CHECK(atof(fo + 6) >= 0.25);
+		}
+		seen++;
+	}
+	CHECK_EQ(seen, 5);
 }
