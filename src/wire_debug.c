@@ -77,6 +77,7 @@ static void reg_fork_child(void)
 	struct wire_reg *r = &wire__reg;
 
 	list_init(&wire__debug_threads);
+	r->nudged = 0; /* a child has no signal pending */
 	if (r->listed) {
 		list_add_tail(&wire__debug_threads, &r->link);
 		r->tid = (int)syscall(SYS_gettid);
@@ -282,6 +283,7 @@ static void dump_handler(int sig, siginfo_t *si, void *uc)
 	/* A nudge from the dump thread: its only work was to end a poll. */
 	if (si->si_code == SI_QUEUE && si->si_pid == getpid() &&
 	    si->si_value.sival_int == DUMP_NUDGE) {
+		__atomic_store_n(&wire__reg.nudged, 0, __ATOMIC_RELAXED);
 		errno = saved;
 		return;
 	}
@@ -291,12 +293,14 @@ static void dump_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/* Make the thread @tid's blocking poll end, with a signal its handler ignores. */
-static void nudge(int tid)
+/* Make the blocking poll of @r's thread end, with a signal its handler ignores. */
+static void nudge(struct wire_reg *r)
 {
 	int signo = __atomic_load_n(&dump_signo, __ATOMIC_RELAXED);
+	int tid = r->tid;
 	siginfo_t si;
 
+	__atomic_store_n(&r->nudged, 1, __ATOMIC_RELAXED);
 	memset(&si, 0, sizeof(si));
 	si.si_signo = signo;
 	si.si_code = SI_QUEUE;
@@ -325,7 +329,7 @@ static void dump_all(unsigned gen)
 				 * dump signal moves and the old one's default
 				 * action (often the end of the process) is back. */
 				if (!__atomic_load_n(&r->busy, __ATOMIC_RELAXED))
-					nudge(r->tid);
+					nudge(r);
 			}
 		}
 		pthread_mutex_unlock(&wire__reg_lock);
@@ -334,6 +338,20 @@ static void dump_all(unsigned gen)
 		/* A nudge that came just before a poll began is lost: again soon. */
 		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
 	}
+}
+
+/* Is a nudge sent to a scheduler thread not yet handled there? */
+static int nudges_in_flight(void)
+{
+	wire_list_t *n;
+	int any = 0;
+
+	pthread_mutex_lock(&wire__reg_lock);
+	for (n = wire__debug_threads.next; n != &wire__debug_threads && !any; n = n->next)
+		any = __atomic_load_n(&wire_container_of(n, struct wire_reg, link)->nudged,
+				      __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&wire__reg_lock);
+	return any;
 }
 
 static void *dump_thread(void *arg)
@@ -425,10 +443,14 @@ int wire_dump_on_signal(int signum)
 			return -1;
 		}
 		/* Nudges go out with the new signal before the old one gets its
-		 * handler back (dump_all() sends them under wire__reg_lock). */
+		 * handler back (dump_all() sends them under wire__reg_lock)... */
 		pthread_mutex_lock(&wire__reg_lock);
 		__atomic_store_n(&dump_signo, signum, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&wire__reg_lock);
+		/* ...and those on their way with the old one arrive first (a
+		 * thread that blocks the signal is given 100 ms). */
+		for (int i = 0; old && i < 100 && nudges_in_flight(); i++)
+			nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 		/* Moved to another signal: the old one gets its handler back. */
 		if (old)
 			sigaction(old, &dump_prev, NULL);

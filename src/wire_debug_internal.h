@@ -28,6 +28,7 @@ struct wire_reg {
 	int busy;	    /* in wire_thread_run() and not blocked in a poll */
 	int in_run;	    /* in wire_thread_run() */
 	unsigned dump_ack;  /* last dump request served (read by the dump thread) */
+	int nudged;	    /* a nudge was sent that its handler has not yet seen */
 	/* The stall detector (wire_stall.c). Its signal handler, on this
 	 * thread, writes what it found and then publishes stall_ack: */
 	unsigned stall_seq;  /* backtraces asked of this thread by the watchdog */

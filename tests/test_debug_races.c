@@ -149,8 +149,11 @@ TEST(fork_while_another_thread_writes_its_listing)
 {
 	char err[1024];
 
-	if (test_under_tsan())
-		test_skip("ThreadSanitizer starts no thread in the child of a multi-threaded fork");
+	if (test_under_tsan() || test_under_emulator())
+		test_skip(test_under_tsan()
+			      ? "ThreadSanitizer starts no thread in the child of a "
+				"multi-threaded fork"
+			      : "qemu-user aborts in the child of a multi-threaded fork");
 	check_child(fork_during_listing_child, err, sizeof(err));
 }
 
@@ -288,6 +291,57 @@ TEST(moving_the_dump_signal_while_a_busy_thread_owes_a_dump)
 	check_child(move_while_owed_child, err, sizeof(err));
 	/* The spinner's thread dumped once it was back in its scheduler. */
 	CHECK(strstr(err, "libwire: thread ") != NULL);
+}
+
+static void sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		wire_sleep_ns(TEST_MS(60000));
+}
+
+/* A scheduler idle in a sleep: each request nudges it. */
+static void *idle_thread(void *arg)
+{
+	static wire_thread_t t;
+	static wire_t w;
+	static char s[64 * 1024];
+
+	(void)arg;
+	wire_thread_init(&t);
+	wire_init(&w, "idle", sleep_forever, NULL, s, sizeof(s));
+	wire_thread_run();
+	return NULL;
+}
+
+static void move_after_request_child(void *arg)
+{
+	int sig = SIGUSR1, devnull = open("/dev/null", O_WRONLY);
+	pthread_t a;
+
+	(void)arg;
+	/* A listing a request: more than the parent reads. */
+	CHECK(dup2(devnull, 2) == 2);
+	CHECK_EQ(wire_dump_on_signal(sig), 0);
+	CHECK_EQ(pthread_create(&a, NULL, idle_thread, NULL), 0);
+	usleep(TEST_MS(20) / 1000);
+	/* A request, then at once a move: the nudge it sends the idle
+	 * thread with the old signal must arrive before the old signal's
+	 * default action (the end of the process) is back. */
+	for (int i = 0; i < 2000; i++) {
+		CHECK_EQ(raise(sig), 0);
+		usleep(100);
+		sig = sig == SIGUSR1 ? SIGUSR2 : SIGUSR1;
+		CHECK_EQ(wire_dump_on_signal(sig), 0);
+	}
+	_exit(0);
+}
+
+TEST(moving_the_dump_signal_right_after_a_request)
+{
+	char err[1024];
+
+	check_child(move_after_request_child, err, sizeof(err));
 }
 
 /* ------------------------------------------------------------------ */
