@@ -35,11 +35,13 @@ extern "C" {
  * fd read, fd write, wire_suspend, wire_io_shutdown, or the wio call, as
  * wio_pread), the object's address (the channel, lock...), the fd, the
  * time left before its timeout, and how long it has waited. That last is
- * measured from the scheduler's clock as the wire blocked, which the
- * scheduler reads whenever it looks at timers and events: a wire that
- * blocked after a long run of switches without a look shows a little
- * more than it waited. Characters of a name that would break the line
- * are written as '?'.
+ * counted from the scheduler's clock as the wire blocked, which the
+ * scheduler reads at each round of its loop: whenever no wire is ready,
+ * and every 64 switches while timers are armed or fds waited on. A thread
+ * whose wires only switch among themselves, with no timer or fd wait,
+ * may go long without a round: a wait that began then is counted from
+ * the last round, and shows longer than it is. Characters of a name that
+ * would break the line are written as '?'.
  * Returns 0, or -1 with errno: EINVAL (no scheduler on this thread, or
  * @fd negative), or that of the failed write() (EBADF...).
  */
