@@ -166,19 +166,19 @@ typedef struct wire_thread {
 	unsigned budget_reset;	/* what poll_budget was last set to */
 	unsigned since_look;	/* switches counted since events were last checked */
 	unsigned num_suspended;
-	wire_list_t wires;	/* every wire not ended, in the order started */
-	wire_thread_stats_t stats;
+	int64_t now; /* clock cached by the scheduler loop */
 	struct wire_trace *trace; /* the timeline being recorded, or NULL */
+	unsigned num_timers;
 	unsigned dump_seen;	  /* dump requests (wire_dump_on_signal()) served */
-	int tid;		  /* the OS thread's id */
+	wire_poller_t *poller;
 	wire_coro_t sched;	  /* context of wire_thread_run() */
 	wire_coro_t grave;	  /* scratch context for a wire that is ending */
 	wire_timer_t *timers;	  /* pairing heap root */
 	wire_timer_t *tlist_head; /* timers armed in deadline order (see wire.c) */
 	wire_timer_t *tlist_tail;
-	unsigned num_timers;
-	wire_poller_t *poller;
-	int64_t now; /* clock cached by the scheduler loop */
+	wire_list_t wires;	/* every wire not ended, in the order started */
+	wire_thread_stats_t stats;
+	int tid;		  /* the OS thread's id */
 	int report_deadlock;
 	int in_run;
 	int firing; /* expired timers are being fired */
