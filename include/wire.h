@@ -84,10 +84,10 @@ typedef struct wire_handoff {
  */
 typedef struct wire {
 	wire_coro_t coro;
-	struct wire *run_next;	  /* next in the run queue while ready */
-	wire_list_t link;	  /* in its scheduler's list of wires until it ends */
-	int state;		  /* enum wire_state */
-	int cancel;		  /* 0; asked (ends at its next block); ending */
+	struct wire *run_next; /* next in the run queue while ready */
+	wire_list_t link;      /* in its scheduler's list of wires until it ends */
+	int state;	       /* enum wire_state */
+	int cancel;	       /* 0; asked (ends at its next block); ending */
 	void (*entry)(void *);
 	void *arg;
 	struct wire_thread *thread;
@@ -106,7 +106,7 @@ typedef struct wire {
 	void (*on_end)(struct wire *w); /* called as it ends (a pool takes its entry back) */
 	struct wire_group *group;	/* or NULL */
 	wire_list_t group_link;		/* in group->members */
-	char name[WIRE_NAME_MAX]; /* a copy of the name given; "" when none */
+	char name[WIRE_NAME_MAX];	/* a copy of the name given; "" when none */
 	unsigned char unwind[32]
 	    __attribute__((aligned(16))); /* unwinder's record while cancelled */
 } wire_t;
@@ -159,26 +159,26 @@ typedef struct wire_thread_stats {
 
 /* Per-OS-thread scheduler state. Treat the fields as private. */
 typedef struct wire_thread {
-	wire_t *current;	/* running wire; NULL in the scheduler itself */
-	wire_t *run_head;	/* FIFO run queue: singly linked, */
-	wire_t **run_tailp;	/* appended at *run_tailp */
-	unsigned poll_budget;	/* switches left before the next look (wire__budget_spent) */
-	unsigned budget_reset;	/* what poll_budget was last set to */
-	unsigned since_look;	/* switches counted since events were last checked */
+	wire_t *current;       /* running wire; NULL in the scheduler itself */
+	wire_t *run_head;      /* FIFO run queue: singly linked, */
+	wire_t **run_tailp;    /* appended at *run_tailp */
+	unsigned poll_budget;  /* switches left before the next look (wire__budget_spent) */
+	unsigned budget_reset; /* what poll_budget was last set to */
+	unsigned since_look;   /* switches counted since events were last checked */
 	unsigned num_suspended;
-	int64_t now; /* clock cached by the scheduler loop */
+	int64_t now;		  /* clock cached by the scheduler loop */
 	struct wire_trace *trace; /* the timeline being recorded, or NULL */
 	unsigned num_timers;
-	unsigned dump_seen;	  /* dump requests (wire_dump_on_signal()) served */
+	unsigned dump_seen; /* dump requests (wire_dump_on_signal()) served */
 	wire_poller_t *poller;
 	wire_coro_t sched;	  /* context of wire_thread_run() */
 	wire_coro_t grave;	  /* scratch context for a wire that is ending */
 	wire_timer_t *timers;	  /* pairing heap root */
 	wire_timer_t *tlist_head; /* timers armed in deadline order (see wire.c) */
 	wire_timer_t *tlist_tail;
-	wire_list_t wires;	/* every wire not ended, in the order started */
+	wire_list_t wires; /* every wire not ended, in the order started */
 	wire_thread_stats_t stats;
-	int tid;		  /* the OS thread's id */
+	int tid; /* the OS thread's id */
 	int report_deadlock;
 	int in_run;
 	int firing; /* expired timers are being fired */

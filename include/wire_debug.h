@@ -110,8 +110,8 @@ int wire_stall_detect(int64_t threshold_ns);
  *
  * Every scheduler thread is recorded: the calling thread from its next
  * switch, the others from their scheduler's next round (at the latest
- * 64 switches on, or when a thread blocked waiting for events wakes). While a timeline records, every switch goes through the
- * scheduler's loop and is written to memory with a read of the clock
+ * 64 switches on, or when a thread blocked waiting for events wakes). While a timeline records,
+ * every switch goes through the scheduler's loop and is written to memory with a read of the clock
  * (some 40 ns a switch instead of 5); off, recording costs nothing.
  *
  * Memory is bounded: each thread keeps its last @max_events events (0: a

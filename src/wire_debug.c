@@ -118,7 +118,8 @@ static void env_setup(void)
 	if (sig && *sig) {
 		int signo = wire__signal_number(sig);
 		if (signo <= 0 || wire_dump_on_signal(signo) != 0)
-			fprintf(stderr, "libwire: WIRE_DUMP_SIGNAL=%s: not a signal that can be caught\n",
+			fprintf(stderr,
+				"libwire: WIRE_DUMP_SIGNAL=%s: not a signal that can be caught\n",
 				sig);
 	}
 	wire__stall_env();
@@ -477,12 +478,13 @@ int wire__signal_number(const char *name)
 	static const struct {
 		const char *name;
 		int signo;
-	} names[] = {{"HUP", SIGHUP},	{"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-		     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-		     {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-		     {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-		     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-		     {"PWR", SIGPWR},	{"SYS", SIGSYS}};
+	} names[] = {
+	    {"HUP", SIGHUP},	   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"USR1", SIGUSR1},
+	    {"USR2", SIGUSR2},	   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+	    {"CHLD", SIGCHLD},	   {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+	    {"TTOU", SIGTTOU},	   {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+	    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+	    {"PWR", SIGPWR},	   {"SYS", SIGSYS}};
 	char *end;
 	long v;
 

@@ -19,16 +19,16 @@
 #include "sys.h"
 
 struct wire_reg {
-	wire_list_t link;   /* in wire__debug_threads, under wire__reg_lock */
-	wire_thread_t *t;   /* the scheduler last set up on the thread */
-	int tid;	    /* the OS thread's id */
-	int listed;	    /* in wire__debug_threads */
-	uint64_t progress;  /* bumped at every look of the scheduler and, with the
-			       hooks on, every switch (read by the watchdog) */
-	int busy;	    /* in wire_thread_run() and not blocked in a poll */
-	int in_run;	    /* in wire_thread_run() */
-	unsigned dump_ack;  /* last dump request served (read by the dump thread) */
-	int nudged;	    /* a nudge was sent that its handler has not yet seen */
+	wire_list_t link;  /* in wire__debug_threads, under wire__reg_lock */
+	wire_thread_t *t;  /* the scheduler last set up on the thread */
+	int tid;	   /* the OS thread's id */
+	int listed;	   /* in wire__debug_threads */
+	uint64_t progress; /* bumped at every look of the scheduler and, with the
+			      hooks on, every switch (read by the watchdog) */
+	int busy;	   /* in wire_thread_run() and not blocked in a poll */
+	int in_run;	   /* in wire_thread_run() */
+	unsigned dump_ack; /* last dump request served (read by the dump thread) */
+	int nudged;	   /* a nudge was sent that its handler has not yet seen */
 	/* The stall detector (wire_stall.c). Its signal handler, on this
 	 * thread, writes what it found and then publishes stall_ack: */
 	unsigned stall_seq;  /* backtraces asked of this thread by the watchdog */

@@ -117,8 +117,8 @@ static inline int wire__budget_spent(wire_thread_t *t)
 	t->since_look += used;
 	t->budget_reset = t->poll_budget = wire__hooks_on() ? 1 : WIRE_POLL_INTERVAL;
 	if (t->trace || (t->since_look >= WIRE_POLL_INTERVAL &&
-			 (t->num_timers || (t->poller && t->poller->pending) ||
-			  wire__dump_due(t) || wire__trace_wanted(t)))) {
+			 (t->num_timers || (t->poller && t->poller->pending) || wire__dump_due(t) ||
+			  wire__trace_wanted(t)))) {
 		/* The scheduler's switch to the next wire counts instead. */
 		t->stats.switches--;
 		return 1;
@@ -276,8 +276,7 @@ static inline void wire__handoff_wake(wire_t *w)
  * Hold @cur with its embedded record queued on the FIFO @q of @obj, a
  * wait named @what (wire__blocked_on()).
  */
-static inline int wire__handoff_park(wire_t *cur, wire_list_t *q, const char *what,
-				     const void *obj)
+static inline int wire__handoff_park(wire_t *cur, wire_list_t *q, const char *what, const void *obj)
 {
 	wire__blocked_on(cur, what, obj);
 	list_add_tail(q, &cur->handoff.link);

@@ -27,8 +27,7 @@ void wire_sem_take(wire_sem_t *s)
 		s->count--;
 		return;
 	}
-	wire__handoff_park(wire__blocking_current("wire_sem_take"), &s->waiters, "semaphore",
-			   s);
+	wire__handoff_park(wire__blocking_current("wire_sem_take"), &s->waiters, "semaphore", s);
 }
 
 int wire_sem_try_take(wire_sem_t *s)

@@ -398,8 +398,8 @@ static int watchdog_start(void)
 	pthread_condattr_t ca;
 	int err;
 
-	if (!atfork_done && pthread_atfork(stall_fork_prepare, stall_fork_parent,
-					   stall_fork_child) == 0)
+	if (!atfork_done &&
+	    pthread_atfork(stall_fork_prepare, stall_fork_parent, stall_fork_child) == 0)
 		atfork_done = 1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

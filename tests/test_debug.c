@@ -384,7 +384,8 @@ static int wio_counts(const char *backend, wire_thread_stats_t *st)
 {
 	char err[4096];
 	unsigned long long i, u, t;
-	int code = test_exit_code(test_run_child(wio_counts_child, (void *)backend, err, sizeof(err)));
+	int code =
+	    test_exit_code(test_run_child(wio_counts_child, (void *)backend, err, sizeof(err)));
 
 	if (code == 77)
 		return -1;
@@ -416,7 +417,8 @@ TEST(stats_count_wio_calls_by_backend)
 	}
 	setenv("WIRE_IO_INLINE", "1", 1);
 	CHECK_EQ(wio_counts("threads", &st), 0);
-	/* preadv2(RWF_NOWAIT) is missing under some emulators: then the read goes to the backend. */
+	/* preadv2(RWF_NOWAIT) is missing under some emulators: then the read goes to the backend.
+	 */
 	CHECK_EQ(st.wio_threads + st.wio_inline, 4);
 	CHECK(st.wio_threads >= 3);
 	if (!test_under_emulator())
@@ -658,9 +660,10 @@ TEST(dump_and_stall_detector_go_on_in_a_forked_child)
 	const char *p;
 
 	if (test_under_tsan() || test_under_emulator())
-		test_skip(test_under_tsan() ? "ThreadSanitizer starts no thread in the child of a "
-					      "multi-threaded fork"
-					    : "qemu-user aborts in the child of a multi-threaded fork");
+		test_skip(test_under_tsan()
+			      ? "ThreadSanitizer starts no thread in the child of a "
+				"multi-threaded fork"
+			      : "qemu-user aborts in the child of a multi-threaded fork");
 	CHECK_EQ(test_exit_code(test_run_child(fork_child_main, NULL, err, sizeof(err))), 0);
 	CHECK(strstr(err, "libwire: stall: thread ") != NULL);
 	CHECK(strstr(err, "\"child-spinner\" has run ") != NULL);

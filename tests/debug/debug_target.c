@@ -30,7 +30,7 @@
 #include "wire_semaphore.h"
 #include "wire_wait.h"
 
-#define STACK (64 * 1024)
+#define STACK  (64 * 1024)
 #define NWIRES 20
 
 static wire_thread_t thread;
@@ -250,7 +250,8 @@ int main(void)
 	start("wio-reader", wio_blocked, NULL, "wio_read", &any_object, wio_pipe[0], 0);
 	start("joiner", join_sleeper, sleeper, "join", sleeper, -1, 0);
 	start("selector", do_select, NULL, "select", sel_cases, -1, 1);
-	wire_group_add(&group, start("suspender", plain_suspend, NULL, "wire_suspend", NULL, -1, 0));
+	wire_group_add(&group,
+		       start("suspender", plain_suspend, NULL, "wire_suspend", NULL, -1, 0));
 	start("group-joiner", join_group, NULL, "group join", &group, -1, 0);
 	start("yielder", yield_forever, NULL, NULL, NULL, -1, 0);
 	/* The pool's one entry is taken: the next wire blocks for one. */
