@@ -34,7 +34,9 @@ extern "C" {
  * semaphore, wait, wait list, join, group join, select, pool, sleep,
  * fd read, fd write, wire_suspend, wire_io_shutdown, or the wio call, as
  * wio_pread), the object's address (the channel, lock...), the fd, the
- * time left before its timeout, and how long it has waited. That last is
+ * time left before its timeout (for a wait list: the first fd wait and
+ * the nearest timeout chained on it), and how long it has waited. That
+ * last is
  * counted from the scheduler's clock as the wire blocked, which the
  * scheduler reads at each round of its loop: whenever no wire is ready,
  * and every 64 switches while timers are armed or fds waited on. A thread

@@ -42,6 +42,11 @@ typedef struct wire_wait {
 	 * wire waiting on its list is cancelled. NULL for a plain wait. */
 	void (*withdraw)(struct wire_wait *w);
 	void *source;
+	/* For the listings (wire_thread_dump()) of a wire waiting on its
+	 * list: the timer that triggers it (a timeout's), or NULL, and the
+	 * fd whose readiness triggers it, or -1. */
+	const struct wire_timer *timer;
+	int fd;
 } wire_wait_t;
 
 /* Arm @w, untriggered and unchained. */

@@ -655,6 +655,7 @@ wire_wait_t *wire_fd_wait_list_chain(wire_wait_list_t *wl, wire_fd_state_t *st)
 	uncount(dir);
 	wire_wait_reset(&dir->wait);
 	dir->wait.withdraw = dir_withdraw;
+	dir->wait.fd = st->fd;
 	wire_wait_chain(wl, &dir->wait);
 	if (ready) {
 		st->ready &= ~ready_bit(d);

@@ -28,6 +28,7 @@ int wire_timeout_init(wire_timeout_t *t)
 	wire_wait_init(&t->wait);
 	t->wait.lasting = 1; /* a deadline that has passed stays passed */
 	t->wait.withdraw = timeout_withdraw;
+	t->wait.timer = &t->timer;
 	return 0;
 }
 

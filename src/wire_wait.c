@@ -27,6 +27,8 @@ void wire_wait_init(wire_wait_t *w)
 	w->lasting = 0;
 	w->withdraw = NULL;
 	w->source = NULL;
+	w->timer = NULL;
+	w->fd = -1;
 }
 
 int wire_wait_resume(wire_wait_t *w)
@@ -132,13 +134,24 @@ wire_wait_t *wire_list_wait(wire_wait_list_t *wl)
 
 	wire__blocked_on(self, "wait list", wl);
 	for (;;) {
+		int64_t deadline = 0;
+		int fd = -1;
+
 		for (wire_list_t *n = wl->head.next; n != &wl->head; n = n->next) {
 			wire_wait_t *w = wire_container_of(n, wire_wait_t, link);
 			if (w->triggered) {
 				w->triggered = RETURNED;
 				return w;
 			}
+			/* For the listings: the nearest timeout, the first fd. */
+			if (w->timer && w->timer->armed &&
+			    (!deadline || w->timer->deadline < deadline))
+				deadline = w->timer->deadline;
+			if (fd < 0)
+				fd = w->fd;
 		}
+		self->blocked.deadline = deadline;
+		self->blocked.fd = fd;
 		wl->waiter = self;
 		wire__park(self, &lp.park);
 		wl->waiter = NULL;

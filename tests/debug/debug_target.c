@@ -28,6 +28,7 @@
 #include "wire_pool.h"
 #include "wire_select.h"
 #include "wire_semaphore.h"
+#include "wire_timeout.h"
 #include "wire_wait.h"
 
 #define STACK  (64 * 1024)
@@ -44,7 +45,9 @@ static wire_sem_t sem;
 static wire_wait_t wait1, wait_in_list;
 static wire_wait_list_t wlist;
 static wire_fd_state_t fd_state;
-static int pipe_fd[2], wio_pipe[2];
+static int pipe_fd[2], wio_pipe[2], list_pipe[2];
+static wire_fd_state_t list_fd_state;
+static wire_timeout_t list_timeout;
 static wire_pool_t pool;
 static wire_pool_entry_t pool_entries[1];
 static wire_group_t group;
@@ -99,9 +102,13 @@ static void wait_single(void *arg)
 	wire_wait_single(&wait1);
 }
 
+/* A wait, an fd and an hour's timeout on one list. */
 static void wait_list(void *arg)
 {
 	(void)arg;
+	wire_fd_wait_list_chain(&wlist, &list_fd_state);
+	wire_timeout_reset(&list_timeout, 3600 * 1000);
+	wire_wait_chain(&wlist, wire_timeout_wait_get(&list_timeout));
 	wire_list_wait(&wlist);
 }
 
@@ -221,7 +228,7 @@ int main(void)
 		perror("init");
 		return 2;
 	}
-	if (pipe(pipe_fd) != 0 || pipe(wio_pipe) != 0)
+	if (pipe(pipe_fd) != 0 || pipe(wio_pipe) != 0 || pipe(list_pipe) != 0)
 		return 2;
 	wire_channel_init(&chan_r);
 	wire_channel_init(&chan_s);
@@ -232,6 +239,9 @@ int main(void)
 	wire_wait_init(&wait_in_list);
 	wire_wait_list_init(&wlist);
 	wire_wait_chain(&wlist, &wait_in_list);
+	wire_fd_mode_init(&list_fd_state, list_pipe[0]);
+	wire_fd_mode_read(&list_fd_state);
+	wire_timeout_init(&list_timeout);
 	wire_fd_mode_init(&fd_state, pipe_fd[0]);
 	wire_fd_mode_read(&fd_state);
 	if (wire_pool_init(&pool, pool_entries, 1, STACK) != 0)
@@ -245,7 +255,7 @@ int main(void)
 	start("locker", take_lock, NULL, "lock", &lock, -1, 0);
 	start("sem-taker", take_sem, NULL, "semaphore", &sem, -1, 0);
 	start("waiter", wait_single, NULL, "wait", &wait1, -1, 0);
-	start("list-waiter", wait_list, NULL, "wait list", &wlist, -1, 0);
+	start("list-waiter", wait_list, NULL, "wait list", &wlist, list_pipe[0], 1);
 	start("fd-reader", read_fd, NULL, "fd read", &fd_state, pipe_fd[0], 0);
 	start("wio-reader", wio_blocked, NULL, "wio_read", &any_object, wio_pipe[0], 0);
 	start("joiner", join_sleeper, sleeper, "join", sleeper, -1, 0);
