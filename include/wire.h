@@ -178,7 +178,6 @@ typedef struct wire_thread {
 	wire_timer_t *tlist_tail;
 	wire_list_t wires; /* every wire not ended, in the order started */
 	wire_thread_stats_t stats;
-	int tid; /* the OS thread's id */
 	int report_deadlock;
 	int in_run;
 	int firing; /* expired timers are being fired */

@@ -81,8 +81,6 @@ static void reg_fork_child(void)
 	if (r->listed) {
 		list_add_tail(&wire__debug_threads, &r->link);
 		r->tid = (int)syscall(SYS_gettid);
-		if (r->t)
-			r->t->tid = r->tid;
 	}
 	/* The dump thread is gone: the next set-up or call starts one, on a
 	 * pipe of the child's own (the parent's thread reads the old one). */
@@ -131,11 +129,10 @@ void wire__debug_thread_init(wire_thread_t *t)
 	struct wire_reg *r = &wire__reg;
 
 	pthread_once(&reg_once, reg_setup);
-	t->tid = (int)syscall(SYS_gettid);
 	t->dump_seen = __atomic_load_n(&wire__dump_gen, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&wire__reg_lock);
 	r->t = t;
-	r->tid = t->tid;
+	r->tid = (int)syscall(SYS_gettid);
 	/* A new scheduler owes no dump made before it (dump_all() would wait). */
 	__atomic_store_n(&r->dump_ack, t->dump_seen, __ATOMIC_RELAXED);
 	if (!r->listed) {
@@ -224,10 +221,11 @@ int wire__dump_list(wire_thread_t *t, int fd, int state)
 		if (w->state >= 0 && w->state <= WIRE_SUSPENDED)
 			count[w->state]++;
 	}
-	len = snprintf(line, sizeof(line),
-		       "libwire: thread %d: %u wires: %u running, %u ready, %u suspended\n", t->tid,
-		       count[WIRE_RUNNING] + count[WIRE_READY] + count[WIRE_SUSPENDED],
-		       count[WIRE_RUNNING], count[WIRE_READY], count[WIRE_SUSPENDED]);
+	len =
+	    snprintf(line, sizeof(line),
+		     "libwire: thread %d: %u wires: %u running, %u ready, %u suspended\n",
+		     wire__reg.tid, count[WIRE_RUNNING] + count[WIRE_READY] + count[WIRE_SUSPENDED],
+		     count[WIRE_RUNNING], count[WIRE_READY], count[WIRE_SUSPENDED]);
 	if (write_all(fd, line, (size_t)len) != 0)
 		return -1;
 	for (n = t->wires.next; n != &t->wires; n = n->next) {

@@ -93,7 +93,8 @@ WIRE_INTERNAL int wire__start_thread(void *(*fn)(void *), const char *name);
 /* Register the calling thread's new scheduler @t; start what the environment asks for. */
 WIRE_INTERNAL void wire__debug_thread_init(wire_thread_t *t);
 
-/* Write the listing of @t's wires (all, or those in @state if nonzero) to @fd. */
+/* Write the listing of @t's wires (all, or those in @state if nonzero) to @fd; @t is
+ * the calling thread's scheduler. */
 WIRE_INTERNAL int wire__dump_list(wire_thread_t *t, int fd, int state);
 
 /* Serve a dump request at a safe point of @t's scheduler. */

@@ -139,7 +139,7 @@ static void detach(struct wire_trace *me)
 }
 
 /* Join timeline @gen (if it still records): a ring of its own. */
-static void attach(wire_thread_t *t, struct wire_trace *me, unsigned gen)
+static void attach(struct wire_trace *me, unsigned gen)
 {
 	struct trace_ring *r;
 
@@ -160,7 +160,7 @@ static void attach(wire_thread_t *t, struct wire_trace *me, unsigned gen)
 	}
 	pthread_mutex_init(&r->lock, NULL);
 	r->cap = tl.cap;
-	r->tid = t->tid;
+	r->tid = wire__reg.tid;
 	r->next = tl.rings;
 	tl.rings = r;
 	pthread_mutex_unlock(&trace_lock);
@@ -178,7 +178,7 @@ static int __attribute__((noinline)) resync(wire_thread_t *t, struct wire_trace 
 	detach(me);
 	me->gen = gen;
 	if (gen & 1)
-		attach(t, me, gen);
+		attach(me, gen);
 	if (!me->ring) {
 		t->trace = NULL;
 		return 0;

@@ -253,7 +253,7 @@ def _listing(types, tid, t):
             count[s] += 1
     lines = []
     lines.append("libwire: thread %d: %d wires: %d running, %d ready, %d suspended"
-                 % (int(th["tid"]), count[1] + count[2] + count[3], count[2], count[1],
+                 % (tid, count[1] + count[2] + count[3], count[2], count[1],
                     count[3]))
     for waddr in wires:
         lines.append(_format(types, waddr, now))
