@@ -80,10 +80,11 @@ int wire_dump_on_signal(int signum);
  * far and its backtrace, symbolized (with libdw when the library was
  * built with it: static functions and file:line too). To take the
  * backtrace it sends the stalled thread SIGRTMAX - 2, whose previous
- * handler is replaced; the handler runs on the thread's alternate signal
- * stack if it has one (wire_stack_fault_detector_install()), else on the
- * wire's stack, which then needs some 6 KiB free for the kernel's signal
- * frame and the unwinder. @threshold_ns 0 stops
+ * handler is replaced. The handler runs on an alternate signal stack, not
+ * on the wire's: each scheduler thread without one of at least 16 KiB is
+ * given one of 64 KiB (mapped as the thread sets up its scheduler, or at
+ * its scheduler's next round, while the detector runs; freed when the
+ * thread exits). @threshold_ns 0 stops
  * the detector. Setting the environment variable WIRE_STALL_MS to a
  * number of milliseconds starts it at the first wire_thread_init() (any
  * other value is reported on stderr and ignored). While it runs, every

@@ -411,6 +411,8 @@ void wire_thread_run(void)
 		t->now = wire_now_ns();
 		if (__builtin_expect(wire__trace_wanted(t), 0))
 			wire__trace_join(t);
+		if (__builtin_expect(wire__hooks_on() && !wire__reg.stall_stack, 0))
+			wire__stall_thread_setup();
 		if (__builtin_expect(t->trace != NULL, 0))
 			wire__trace_switch(t, NULL);
 		if (__builtin_expect(wire__dump_due(t), 0))

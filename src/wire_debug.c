@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,11 +45,14 @@ static pthread_key_t reg_key;
 static int dump_signo;
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 
+static void altstack_drop(void);
+
 /* Thread exit: the node is in the thread's storage, about to go. */
 static void reg_unlist(void *arg)
 {
 	struct wire_reg *r = arg;
 
+	altstack_drop();
 	pthread_mutex_lock(&wire__reg_lock);
 	list_del(&r->link);
 	r->listed = 0;
@@ -143,9 +147,74 @@ void wire__debug_thread_init(wire_thread_t *t)
 	pthread_setspecific(reg_key, r);
 	wire__trace_thread_init(t);
 	pthread_once(&env_once, env_setup);
+	wire__stall_thread_setup();
 	/* In the child of a fork(), dumps go on with a thread of its own. */
 	if (__atomic_load_n(&dump_signo, __ATOMIC_RELAXED))
 		dump_thread_start();
+}
+
+/* ------------------------------------------------------------------ */
+/* Alternate signal stacks.                                            */
+
+/* The stack wire__altstack_keep() gave the calling thread, or NULL. */
+static __thread void *own_altstack;
+
+int wire__altstack_set(void **mine, stack_t *old_ss)
+{
+	stack_t ss;
+	int err;
+
+	*mine = NULL;
+	if (sys_sigaltstack(NULL, old_ss) != 0)
+		return -1;
+	if (!(old_ss->ss_flags & SS_DISABLE) && old_ss->ss_size >= WIRE__ALTSTACK_MIN)
+		return 0;
+	*mine = sys_mmap(WIRE__ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+	if (*mine == MAP_FAILED)
+		return -1;
+	ss.ss_sp = *mine;
+	ss.ss_size = WIRE__ALTSTACK_SIZE;
+	ss.ss_flags = 0;
+	if (sys_sigaltstack(&ss, NULL) == 0)
+		return 0;
+	err = errno;
+	munmap(*mine, WIRE__ALTSTACK_SIZE); /* undo only */
+	errno = err;
+	return -1;
+}
+
+void wire__altstack_keep(void *mine)
+{
+	if (!mine)
+		return;
+	if (own_altstack)
+		munmap(own_altstack, WIRE__ALTSTACK_SIZE);
+	own_altstack = mine;
+}
+
+/* Thread exit: the stack the library gave the thread goes with it. */
+static void altstack_drop(void)
+{
+	stack_t off = {.ss_flags = SS_DISABLE}, now;
+
+	if (!own_altstack)
+		return;
+	if (sigaltstack(NULL, &now) == 0 && now.ss_sp == own_altstack)
+		sigaltstack(&off, NULL);
+	munmap(own_altstack, WIRE__ALTSTACK_SIZE);
+	own_altstack = NULL;
+}
+
+int wire__altstack_ensure(void)
+{
+	stack_t old_ss;
+	void *mine;
+
+	if (wire__altstack_set(&mine, &old_ss) != 0)
+		return -1;
+	wire__altstack_keep(mine);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

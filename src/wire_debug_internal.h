@@ -13,6 +13,7 @@
 #define WIRE_SRC_WIRE_DEBUG_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "wire.h"
@@ -39,6 +40,7 @@ struct wire_reg {
 	void *stall_ret; /* where the handler returns to (the signal's frame) */
 	char stall_name[WIRE_NAME_MAX]; /* the running wire's name */
 	int stall_in_wire;		/* a wire was running when the signal came */
+	int stall_stack;		/* the thread has its stack for the handler */
 	/* ...and the watchdog's own, under wire__reg_lock: */
 	uint64_t stall_seen; /* progress at its last look */
 	int64_t stall_since; /* when it last saw progress move (0: never looked) */
@@ -90,6 +92,28 @@ WIRE_INTERNAL int wire__signal_number(const char *name);
  */
 WIRE_INTERNAL int wire__start_thread(void *(*fn)(void *), const char *name);
 
+/*
+ * The alternate signal stack the library gives a scheduler thread for its
+ * signal handlers (the stack fault reporter, the stall detector): a wire's
+ * own stack may be too small for the kernel's signal frame.
+ */
+#define WIRE__ALTSTACK_SIZE (64 * 1024)
+#define WIRE__ALTSTACK_MIN  (16 * 1024)
+
+/*
+ * Give the calling thread an alternate signal stack unless it has one of
+ * at least WIRE__ALTSTACK_MIN bytes. Returns 0 with *@mine the stack
+ * mapped here (NULL: the thread's stays) and @old_ss the thread's setting
+ * before, or -1 with errno and nothing changed.
+ */
+WIRE_INTERNAL int wire__altstack_set(void **mine, stack_t *old_ss);
+
+/* Keep @mine (from wire__altstack_set(), or NULL) as the thread's stack. */
+WIRE_INTERNAL void wire__altstack_keep(void *mine);
+
+/* wire__altstack_set() and keep: 0, or -1 with errno. */
+WIRE_INTERNAL int wire__altstack_ensure(void);
+
 /* Register the calling thread's new scheduler @t; start what the environment asks for. */
 WIRE_INTERNAL void wire__debug_thread_init(wire_thread_t *t);
 
@@ -123,6 +147,13 @@ WIRE_INTERNAL void wire__trace_thread_init(wire_thread_t *t);
  * on_end may start it again). Called only while wire__hooks is nonzero.
  */
 WIRE_INTERNAL void wire__trace_end(wire_thread_t *t, wire_t *w);
+
+/*
+ * Stall detector: give the calling scheduler thread an alternate signal
+ * stack for the handler while the detector runs (at its set-up and at
+ * its scheduler's rounds while a tool is on).
+ */
+WIRE_INTERNAL void wire__stall_thread_setup(void);
 
 /* Stall detector (wire_stall.c): start it if WIRE_STALL_MS says so. */
 WIRE_INTERNAL void wire__stall_env(void);

@@ -16,13 +16,9 @@
 #include "wire_stack.h"
 #include "sys.h"
 #include "wire_internal.h"
-
-/* Alternate signal stack mapped when the thread has none big enough. */
-#define ALTSTACK_SIZE (64 * 1024)
-#define ALTSTACK_MIN  (16 * 1024)
+#include "wire_debug_internal.h"
 
 static size_t page_size;
-static __thread void *own_altstack;
 
 static size_t get_page_size(void)
 {
@@ -174,24 +170,13 @@ static void fault_handler(int sig, siginfo_t *si, void *uctx)
 int wire_stack_fault_detector_install(void)
 {
 	struct sigaction sa, old_segv;
-	stack_t ss, old_ss;
-	void *mine = NULL;
+	stack_t old_ss;
+	void *mine;
 	int err;
 
 	get_page_size();
-	if (sys_sigaltstack(NULL, &old_ss) != 0)
+	if (wire__altstack_set(&mine, &old_ss) != 0)
 		return -1;
-	if ((old_ss.ss_flags & SS_DISABLE) || old_ss.ss_size < ALTSTACK_MIN) {
-		mine = sys_mmap(ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
-		if (mine == MAP_FAILED)
-			return -1;
-		ss.ss_sp = mine;
-		ss.ss_size = ALTSTACK_SIZE;
-		ss.ss_flags = 0;
-		if (sys_sigaltstack(&ss, NULL) != 0)
-			goto undo_map;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_handler;
@@ -205,12 +190,7 @@ int wire_stack_fault_detector_install(void)
 		errno = err;
 		goto undo_altstack;
 	}
-	if (mine) {
-		/* The thread's previous stack, if we replaced one of ours. */
-		if (own_altstack)
-			munmap(own_altstack, ALTSTACK_SIZE);
-		own_altstack = mine;
-	}
+	wire__altstack_keep(mine);
 	return 0;
 
 undo_altstack:
@@ -218,13 +198,8 @@ undo_altstack:
 	if (mine) {
 		old_ss.ss_flags &= ~SS_ONSTACK;
 		sigaltstack(&old_ss, NULL); /* undo only */
-		munmap(mine, ALTSTACK_SIZE);
+		munmap(mine, WIRE__ALTSTACK_SIZE);
 	}
-	errno = err;
-	return -1;
-undo_map:
-	err = errno;
-	munmap(mine, ALTSTACK_SIZE); /* undo only */
 	errno = err;
 	return -1;
 }

@@ -48,6 +48,7 @@
 static pthread_mutex_t stall_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stall_cond;
 static int64_t stall_threshold; /* ns; 0: off (under stall_lock) */
+static int stall_on;		/* stall_threshold != 0, read by any thread (atomic) */
 static int stall_thread_up;	/* the watchdog runs (under stall_lock) */
 static unsigned stall_starts;	/* starts from 0 so far (under stall_lock) */
 
@@ -387,6 +388,7 @@ static void stall_fork_child(void)
 	if (stall_threshold)
 		__atomic_sub_fetch(&wire__hooks, 1, __ATOMIC_RELAXED);
 	stall_threshold = 0;
+	__atomic_store_n(&stall_on, 0, __ATOMIC_RELAXED);
 	stall_thread_up = 0; /* watchdog_start() sets up stall_cond again */
 	pthread_mutex_unlock(&stall_lock);
 }
@@ -429,8 +431,8 @@ int wire_stall_detect(int64_t threshold_ns)
 	if (!err && threshold_ns && !stall_threshold) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_sigaction = stall_handler;
-		/* On the thread's alternate stack when it has one (see
-		 * wire_stack_fault_detector_install()): a wire's may be small. */
+		/* On the thread's alternate stack (wire__stall_thread_setup()):
+		 * a wire's may be too small. */
 		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 		sigemptyset(&sa.sa_mask);
 		sigaction(stall_signo(), &sa, NULL);
@@ -442,6 +444,7 @@ int wire_stall_detect(int64_t threshold_ns)
 	}
 	if (!err) {
 		stall_threshold = threshold_ns;
+		__atomic_store_n(&stall_on, threshold_ns != 0, __ATOMIC_RELAXED);
 		if (stall_thread_up)
 			pthread_cond_signal(&stall_cond);
 	}
@@ -450,7 +453,18 @@ int wire_stall_detect(int64_t threshold_ns)
 		errno = err;
 		return -1;
 	}
+	if (wire__self)
+		wire__stall_thread_setup();
 	return 0;
+}
+
+void wire__stall_thread_setup(void)
+{
+	if (wire__reg.stall_stack || !__atomic_load_n(&stall_on, __ATOMIC_RELAXED))
+		return;
+	/* Without one (no memory left), the handler runs on the wire's stack. */
+	(void)wire__altstack_ensure();
+	wire__reg.stall_stack = 1;
 }
 
 void wire__stall_env(void)

@@ -6,8 +6,9 @@
  * (valgrind, sanitizers) neither misses a stall nor sees a false one.
  */
 // TEST_LABELS: threads
-// TEST_CPU: spin_once yield_quiet sleep_quiet spin_twice timer_spin restart env_ms
+// TEST_CPU: spin_once yield_quiet sleep_quiet spin_twice timer_spin restart env_ms small_stack
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -15,6 +16,7 @@
 
 #include "wire.h"
 #include "wire_debug.h"
+#include "wire_stack.h"
 #include "wire_debug_internal.h"
 #include "test.h"
 
@@ -189,6 +191,44 @@ TEST(spin_once)
 	if (count_reports(err) != 1)
 		FAIL_WITH(err, "%d reports, not 1", count_reports(err));
 	check_report(err, 0, child_tid(err), "spinner");
+}
+
+/* ---- 1b. the handler does not run on the wire's own stack ---- */
+
+/*
+ * A wire on one guarded page stalls: the kernel's signal frame and the
+ * unwinder need more than that, and on the wire's stack they would hit
+ * the guard page. The detector gives each scheduler thread an alternate
+ * signal stack of its own.
+ */
+static void small_stack_child(void *arg)
+{
+	unsigned size = 4096;
+	void *stack;
+	stack_t now;
+
+	(void)arg;
+	start();
+	/* The detector's own stack, not one a sanitizer runtime set up. */
+	CHECK_EQ(sigaltstack(NULL, &now), 0);
+	CHECK(!(now.ss_flags & SS_DISABLE));
+	stack = wire_stack_alloc(size);
+	CHECK(stack != NULL);
+	CHECK_PTR_EQ(wire_init(&wires[0], "small", spinner, NULL, stack, size), &wires[0]);
+	wire_thread_run();
+	let_reports_out();
+}
+
+TEST(small_stack)
+{
+	static char err[65536];
+
+	if (test_under_valgrind())
+		test_skip("valgrind runs signal handlers on stacks of its own");
+	run_child(small_stack_child, err, sizeof(err));
+	if (count_reports(err) != 1)
+		FAIL_WITH(err, "%d reports, not 1", count_reports(err));
+	check_report(err, 0, child_tid(err), "small");
 }
 
 /* ---- 2. a wire that yields every millisecond is no stall ---- */
