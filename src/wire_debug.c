@@ -10,9 +10,8 @@
  * change under it). The handler writes one byte to a pipe; a thread of
  * the library reads it, raises wire__dump_gen and nudges every scheduler
  * thread blocked waiting for events with the same signal, which ends its
- * blocking poll early. Each
- * scheduler then writes its listing at its next look at events (a safe
- * point: no wire is half switched).
+ * blocking poll early. Each scheduler then writes its listing at its next
+ * look at events (a safe point: no wire is half switched).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +161,7 @@ static __thread void *own_altstack;
 int wire__altstack_set(void **mine, stack_t *old_ss)
 {
 	stack_t ss;
+	void *p;
 	int err;
 
 	*mine = NULL;
@@ -169,17 +169,20 @@ int wire__altstack_set(void **mine, stack_t *old_ss)
 		return -1;
 	if (!(old_ss->ss_flags & SS_DISABLE) && old_ss->ss_size >= WIRE__ALTSTACK_MIN)
 		return 0;
-	*mine = sys_mmap(WIRE__ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
-	if (*mine == MAP_FAILED)
+	p = sys_mmap(WIRE__ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+	if (p == MAP_FAILED)
 		return -1;
-	ss.ss_sp = *mine;
+	ss.ss_sp = p;
 	ss.ss_size = WIRE__ALTSTACK_SIZE;
 	ss.ss_flags = 0;
-	if (sys_sigaltstack(&ss, NULL) == 0)
-		return 0;
+	if (sys_sigaltstack(&ss, NULL) != 0)
+		goto undo_map;
+	*mine = p;
+	return 0;
+undo_map:
 	err = errno;
-	munmap(*mine, WIRE__ALTSTACK_SIZE); /* undo only */
+	munmap(p, WIRE__ALTSTACK_SIZE); /* undo only */
 	errno = err;
 	return -1;
 }
